@@ -9,7 +9,10 @@ export default tseslint.config(
   prettier,
   {
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/no-explicit-any': 'error',
       'no-console': 'error',
     },
@@ -25,7 +28,18 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: ['node:*', 'fs', 'net', 'http', '../infra/*', '../../infra/*', '../ports/*', '../../ports/*'] },
+        {
+          patterns: [
+            'node:*',
+            'fs',
+            'net',
+            'http',
+            '../infra/*',
+            '../../infra/*',
+            '../ports/*',
+            '../../ports/*',
+          ],
+        },
       ],
     },
   },

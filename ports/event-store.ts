@@ -4,7 +4,8 @@
  */
 
 /** Structured data only: events are stored as JSON, so money travels as decimal strings. */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue =
+  string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
 /** Who did what, and why: enough for an auditor to follow a command through the log. */

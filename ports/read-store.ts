@@ -44,9 +44,18 @@ export interface ReadStore {
    * Applies the writes (each position-guarded, so the batch is idempotent) and then, when
    * given, moves the checkpoint. Where the store has transactions it is all-or-nothing.
    */
-  apply(writes: readonly DocumentWrite[], checkpoint?: { name: string; position: bigint }): Promise<void>;
-  get<T extends JsonObject = JsonObject>(collection: string, id: string): Promise<StoredDocument<T> | null>;
-  find<T extends JsonObject = JsonObject>(collection: string, query: FindQuery): Promise<StoredDocument<T>[]>;
+  apply(
+    writes: readonly DocumentWrite[],
+    checkpoint?: { name: string; position: bigint },
+  ): Promise<void>;
+  get<T extends JsonObject = JsonObject>(
+    collection: string,
+    id: string,
+  ): Promise<StoredDocument<T> | null>;
+  find<T extends JsonObject = JsonObject>(
+    collection: string,
+    query: FindQuery,
+  ): Promise<StoredDocument<T>[]>;
   /** Removes a collection and everything in it (used by rebuilds). */
   drop(collection: string): Promise<void>;
   getCheckpoint(name: string): Promise<bigint | null>;

@@ -9,7 +9,8 @@ import type { Decider, DomainEvent } from '../../domain/decider.ts';
 export const deciderSpec = <C, S, E extends DomainEvent>(decider: Decider<C, S, E>) => ({
   given: (history: E[]) => ({
     when: (command: C) => {
-      const run = () => decider.decide(command, history.reduce(decider.evolve, decider.initialState()));
+      const run = () =>
+        decider.decide(command, history.reduce(decider.evolve, decider.initialState()));
       return {
         then: (expected: E[]) => {
           const decision = run();
