@@ -1,0 +1,51 @@
+import { InvalidSettingValue, SETTINGS, type Config, type Setting } from './settings.ts';
+
+/** A setting had a value outside what it allows; the message names the setting. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly setting: Setting,
+    readonly value: string,
+    source: string,
+  ) {
+    super(
+      `invalid ${source}: ${JSON.stringify(value)} — ${setting.key} (${setting.env} / ${setting.flag}) must be ${setting.allowed}`,
+    );
+  }
+}
+
+/**
+ * Resolves every setting: a flag wins over the environment, which wins over the default.
+ * `flags` maps setting keys to raw flag values. Throws ConfigError on the first bad value.
+ */
+export const loadConfig = (
+  env: Record<string, string | undefined>,
+  flags: Partial<Record<keyof Config, string>> = {},
+): Config => {
+  const raw: Record<string, string> = {};
+  const sources: Record<string, string> = {};
+  for (const setting of SETTINGS) {
+    const fromFlag = flags[setting.key];
+    const fromEnv = env[setting.env];
+    if (fromFlag !== undefined) {
+      raw[setting.key] = fromFlag;
+      sources[setting.key] = `flag ${setting.flag}`;
+    } else if (fromEnv !== undefined) {
+      raw[setting.key] = fromEnv;
+      sources[setting.key] = `environment variable ${setting.env}`;
+    }
+  }
+  const config: Record<string, unknown> = {};
+  for (const setting of SETTINGS) {
+    const value =
+      raw[setting.key] ??
+      (typeof setting.default === 'function' ? setting.default(raw) : setting.default);
+    try {
+      config[setting.key] = setting.parse(value);
+    } catch (error) {
+      if (!(error instanceof InvalidSettingValue)) throw error;
+      throw new ConfigError(setting, value, sources[setting.key] ?? 'default');
+    }
+  }
+  return config as unknown as Config;
+};

@@ -1,0 +1,433 @@
+/**
+ * Every setting Cambio reads, declared once: its environment variable, its command-line flag,
+ * its default and how it is validated. The CLI, the validation at start and the README's
+ * configuration table all come from this list.
+ */
+
+export const ROLES = ['all', 'write-api', 'read-api', 'projector', 'notifier'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Config {
+  role: Role;
+  host: string;
+  port: number;
+  dataDir: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  eventStore: 'sqlite';
+  sqliteSynchronous: 'full' | 'normal';
+  readStore: 'sqlite' | 'mongodb';
+  mongodbUrl: string;
+  mongodbDatabase: string;
+  bus: 'in-process' | 'nats';
+  natsUrl: string;
+  mail: 'file' | 'smtp';
+  mailOutboxDir: string;
+  smtpUrl: string;
+  mailFrom: string;
+  rates: 'simulated' | 'coinbase';
+  ratesSeed: number;
+  ratesTickMs: number;
+  coinbaseUrl: string;
+  ratesPollMs: number;
+  ratesMaxAgeMs: number;
+  jwtSecret: string;
+  jwtIssuer: string;
+  jwtAudience: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  corsOrigins: string[];
+  bodyLimit: string;
+  shutdownTimeoutMs: number;
+  readWaitMs: number;
+}
+
+export interface Setting {
+  key: keyof Config;
+  env: string;
+  flag: string;
+  /** Placeholder shown in `--help`, e.g. `<port>`. */
+  arg: string;
+  description: string;
+  /** Raw default (before parsing); a function derives it from other settings. */
+  default: string | ((raw: Record<string, string>) => string);
+  /** What is allowed, for the error message. */
+  allowed: string;
+  parse: (raw: string) => unknown;
+}
+
+class Invalid extends Error {}
+
+const oneOf =
+  <T extends string>(...values: readonly T[]) =>
+  (raw: string): T => {
+    if (!(values as readonly string[]).includes(raw)) throw new Invalid();
+    return raw as T;
+  };
+
+const integer =
+  (min: number, max: number) =>
+  (raw: string): number => {
+    if (!/^\d+$/.test(raw)) throw new Invalid();
+    const value = Number(raw);
+    if (!Number.isSafeInteger(value) || value < min || value > max) throw new Invalid();
+    return value;
+  };
+
+const nonEmpty = (raw: string): string => {
+  if (raw.trim() === '') throw new Invalid();
+  return raw;
+};
+
+const url =
+  (...protocols: string[]) =>
+  (raw: string): string => {
+    let parsed: URL;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      throw new Invalid();
+    }
+    if (!protocols.includes(parsed.protocol)) throw new Invalid();
+    return raw;
+  };
+
+const list = (raw: string): string[] =>
+  raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+
+export const SETTINGS: readonly Setting[] = [
+  {
+    key: 'role',
+    env: 'CAMBIO_ROLE',
+    flag: '--role',
+    arg: '<role>',
+    description: 'Which part of Cambio this process runs; `all` runs every role in one process.',
+    default: 'all',
+    allowed: ROLES.join(' | '),
+    parse: oneOf(...ROLES),
+  },
+  {
+    key: 'host',
+    env: 'HOST',
+    flag: '--host',
+    arg: '<address>',
+    description: 'Address the HTTP server listens on.',
+    default: '127.0.0.1',
+    allowed: 'an IP address or host name',
+    parse: nonEmpty,
+  },
+  {
+    key: 'port',
+    env: 'PORT',
+    flag: '--port',
+    arg: '<port>',
+    description: 'TCP port of the HTTP server (0 picks a free one).',
+    default: '3000',
+    allowed: 'an integer from 0 to 65535',
+    parse: integer(0, 65535),
+  },
+  {
+    key: 'dataDir',
+    env: 'CAMBIO_DATA_DIR',
+    flag: '--data-dir',
+    arg: '<dir>',
+    description: 'Where the embedded deployment keeps its SQLite files, secrets and mail outbox.',
+    default: './data',
+    allowed: 'a directory path',
+    parse: nonEmpty,
+  },
+  {
+    key: 'logLevel',
+    env: 'LOG_LEVEL',
+    flag: '--log-level',
+    arg: '<level>',
+    description: 'Minimum level of the JSON logs.',
+    default: 'info',
+    allowed: 'fatal | error | warn | info | debug | trace | silent',
+    parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
+  },
+  {
+    key: 'eventStore',
+    env: 'CAMBIO_EVENT_STORE',
+    flag: '--event-store',
+    arg: '<kind>',
+    description: 'Event store adapter: the embedded SQLite file under the data directory.',
+    default: 'sqlite',
+    allowed: 'sqlite',
+    parse: oneOf('sqlite'),
+  },
+  {
+    key: 'sqliteSynchronous',
+    env: 'SQLITE_SYNCHRONOUS',
+    flag: '--sqlite-synchronous',
+    arg: '<mode>',
+    description:
+      'SQLite fsync policy for the event store: `full` syncs the WAL on every commit (no acknowledged command is lost on power failure); `normal` only at checkpoints (survives process crashes, not power loss).',
+    default: 'full',
+    allowed: 'full | normal',
+    parse: oneOf('full', 'normal'),
+  },
+  {
+    key: 'readStore',
+    env: 'CAMBIO_READ_STORE',
+    flag: '--read-store',
+    arg: '<kind>',
+    description: 'Read store adapter for projections.',
+    default: 'sqlite',
+    allowed: 'sqlite | mongodb',
+    parse: oneOf('sqlite', 'mongodb'),
+  },
+  {
+    key: 'mongodbUrl',
+    env: 'MONGODB_URL',
+    flag: '--mongodb-url',
+    arg: '<url>',
+    description: 'MongoDB (or FerretDB) connection string, used when the read store is `mongodb`.',
+    default: 'mongodb://127.0.0.1:27017',
+    allowed: 'a mongodb:// or mongodb+srv:// URL',
+    parse: url('mongodb:', 'mongodb+srv:'),
+  },
+  {
+    key: 'mongodbDatabase',
+    env: 'MONGODB_DATABASE',
+    flag: '--mongodb-database',
+    arg: '<name>',
+    description: 'Database holding the read models.',
+    default: 'cambio',
+    allowed: 'a database name',
+    parse: nonEmpty,
+  },
+  {
+    key: 'bus',
+    env: 'CAMBIO_BUS',
+    flag: '--bus',
+    arg: '<kind>',
+    description: 'Message bus adapter: in-process (embedded) or NATS with JetStream.',
+    default: 'in-process',
+    allowed: 'in-process | nats',
+    parse: oneOf('in-process', 'nats'),
+  },
+  {
+    key: 'natsUrl',
+    env: 'NATS_URL',
+    flag: '--nats-url',
+    arg: '<url>',
+    description: 'NATS server(s), comma-separated, used when the bus is `nats`.',
+    default: 'nats://127.0.0.1:4222',
+    allowed: 'nats:// URLs, comma-separated',
+    parse: (raw) => {
+      const urls = list(raw);
+      if (urls.length === 0) throw new Invalid();
+      urls.forEach(url('nats:', 'tls:'));
+      return raw;
+    },
+  },
+  {
+    key: 'mail',
+    env: 'CAMBIO_MAIL',
+    flag: '--mail',
+    arg: '<kind>',
+    description: 'How the notifier delivers mail: .eml files in the outbox directory, or SMTP.',
+    default: 'file',
+    allowed: 'file | smtp',
+    parse: oneOf('file', 'smtp'),
+  },
+  {
+    key: 'mailOutboxDir',
+    env: 'MAIL_OUTBOX_DIR',
+    flag: '--mail-outbox-dir',
+    arg: '<dir>',
+    description: 'Where the file mailer writes one .eml file per mail.',
+    default: (raw) => `${raw.dataDir ?? './data'}/outbox`,
+    allowed: 'a directory path',
+    parse: nonEmpty,
+  },
+  {
+    key: 'smtpUrl',
+    env: 'SMTP_URL',
+    flag: '--smtp-url',
+    arg: '<url>',
+    description: 'SMTP server, e.g. smtp://user:pass@mail:587 or smtps://mail:465.',
+    default: 'smtp://127.0.0.1:1025',
+    allowed: 'an smtp:// or smtps:// URL',
+    parse: url('smtp:', 'smtps:'),
+  },
+  {
+    key: 'mailFrom',
+    env: 'MAIL_FROM',
+    flag: '--mail-from',
+    arg: '<address>',
+    description: 'Sender of the mails Cambio sends.',
+    default: 'Cambio <no-reply@cambio.local>',
+    allowed: 'a mail address, optionally with a display name',
+    parse: nonEmpty,
+  },
+  {
+    key: 'rates',
+    env: 'CAMBIO_RATES',
+    flag: '--rates',
+    arg: '<kind>',
+    description:
+      'Exchange-rate source: a simulated market (reproducible from its seed) or Coinbase.',
+    default: 'simulated',
+    allowed: 'simulated | coinbase',
+    parse: oneOf('simulated', 'coinbase'),
+  },
+  {
+    key: 'ratesSeed',
+    env: 'RATES_SEED',
+    flag: '--rates-seed',
+    arg: '<n>',
+    description: 'Seed of the simulated market.',
+    default: '42',
+    allowed: 'an integer from 0 to 4294967295',
+    parse: integer(0, 4294967295),
+  },
+  {
+    key: 'ratesTickMs',
+    env: 'RATES_TICK_MS',
+    flag: '--rates-tick-ms',
+    arg: '<ms>',
+    description: 'Interval between ticks of the simulated market.',
+    default: '1000',
+    allowed: 'an integer from 10 to 3600000',
+    parse: integer(10, 3_600_000),
+  },
+  {
+    key: 'coinbaseUrl',
+    env: 'COINBASE_URL',
+    flag: '--coinbase-url',
+    arg: '<url>',
+    description: 'Base URL of the Coinbase API.',
+    default: 'https://api.coinbase.com',
+    allowed: 'an http:// or https:// URL',
+    parse: url('http:', 'https:'),
+  },
+  {
+    key: 'ratesPollMs',
+    env: 'RATES_POLL_MS',
+    flag: '--rates-poll-ms',
+    arg: '<ms>',
+    description: 'Interval between Coinbase polls.',
+    default: '10000',
+    allowed: 'an integer from 100 to 3600000',
+    parse: integer(100, 3_600_000),
+  },
+  {
+    key: 'ratesMaxAgeMs',
+    env: 'RATES_MAX_AGE_MS',
+    flag: '--rates-max-age-ms',
+    arg: '<ms>',
+    description: 'Trades are refused (503) when the newest trusted rates are older than this.',
+    default: '30000',
+    allowed: 'an integer from 100 to 86400000',
+    parse: integer(100, 86_400_000),
+  },
+  {
+    key: 'jwtSecret',
+    env: 'JWT_SECRET',
+    flag: '--jwt-secret',
+    arg: '<secret>',
+    description:
+      'HMAC secret for access tokens (HS256). Empty: the embedded deployment generates one and keeps it in the data directory; distributed API replicas must share one.',
+    default: '',
+    allowed: 'empty, or at least 32 characters',
+    parse: (raw) => {
+      if (raw !== '' && raw.length < 32) throw new Invalid();
+      return raw;
+    },
+  },
+  {
+    key: 'jwtIssuer',
+    env: 'JWT_ISSUER',
+    flag: '--jwt-issuer',
+    arg: '<iss>',
+    description: 'Issuer (`iss`) put in and required of access tokens.',
+    default: 'cambio',
+    allowed: 'a non-empty string',
+    parse: nonEmpty,
+  },
+  {
+    key: 'jwtAudience',
+    env: 'JWT_AUDIENCE',
+    flag: '--jwt-audience',
+    arg: '<aud>',
+    description: 'Audience (`aud`) put in and required of access tokens.',
+    default: 'cambio-api',
+    allowed: 'a non-empty string',
+    parse: nonEmpty,
+  },
+  {
+    key: 'accessTokenTtlSeconds',
+    env: 'ACCESS_TOKEN_TTL_SECONDS',
+    flag: '--access-token-ttl-seconds',
+    arg: '<s>',
+    description: 'Lifetime of an access token.',
+    default: '900',
+    allowed: 'an integer from 1 to 86400',
+    parse: integer(1, 86_400),
+  },
+  {
+    key: 'refreshTokenTtlSeconds',
+    env: 'REFRESH_TOKEN_TTL_SECONDS',
+    flag: '--refresh-token-ttl-seconds',
+    arg: '<s>',
+    description: 'Lifetime of a refresh token (each one works once; rotation issues the next).',
+    default: '2592000',
+    allowed: 'an integer from 60 to 31536000',
+    parse: integer(60, 31_536_000),
+  },
+  {
+    key: 'corsOrigins',
+    env: 'CORS_ORIGINS',
+    flag: '--cors-origins',
+    arg: '<origins>',
+    description: 'Comma-separated origins allowed by CORS; empty allows none, `*` allows any.',
+    default: '',
+    allowed: 'a comma-separated list of origins, or *',
+    parse: (raw) => {
+      const origins = list(raw);
+      for (const origin of origins) if (origin !== '*') url('http:', 'https:')(origin);
+      return origins;
+    },
+  },
+  {
+    key: 'bodyLimit',
+    env: 'BODY_LIMIT',
+    flag: '--body-limit',
+    arg: '<size>',
+    description: 'Largest accepted request body; larger ones get 413.',
+    default: '16kb',
+    allowed: 'a size such as 16kb or 1mb',
+    parse: (raw) => {
+      if (!/^\d+(b|kb|mb)$/i.test(raw)) throw new Invalid();
+      return raw;
+    },
+  },
+  {
+    key: 'shutdownTimeoutMs',
+    env: 'SHUTDOWN_TIMEOUT_MS',
+    flag: '--shutdown-timeout-ms',
+    arg: '<ms>',
+    description:
+      'On SIGTERM/SIGINT, how long in-flight requests may take before connections are cut.',
+    default: '10000',
+    allowed: 'an integer from 0 to 600000',
+    parse: integer(0, 600_000),
+  },
+  {
+    key: 'readWaitMs',
+    env: 'READ_WAIT_MS',
+    flag: '--read-wait-ms',
+    arg: '<ms>',
+    description:
+      'How long a read with X-Min-Position waits for the projections to catch up before answering 503.',
+    default: '2000',
+    allowed: 'an integer from 0 to 30000',
+    parse: integer(0, 30_000),
+  },
+];
+
+export { Invalid as InvalidSettingValue };

@@ -1,0 +1,108 @@
+import cors from 'cors';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { pinoHttp } from 'pino-http';
+import type { Logger } from 'pino';
+import type { Metrics } from '../metrics/metrics.ts';
+import { requireJson } from './require-json.ts';
+import { requestId } from './request-id.ts';
+import { HttpProblem, toProblem } from './problem.ts';
+import { readinessRouter, type ReadinessCheck } from './readiness.ts';
+
+export interface HttpAppOptions {
+  logger: Logger;
+  metrics: Metrics;
+  corsOrigins: string[];
+  bodyLimit: string;
+  readiness: ReadinessCheck[];
+  /** Mounts the business routers (write-api, read-api, docs) on the app. */
+  mount: (app: Express) => void;
+}
+
+/** The route template a request matched, for metrics labels with bounded cardinality. */
+const routeTemplate = (req: Request): string => {
+  const path = (req.route as { path?: unknown } | undefined)?.path;
+  return typeof path === 'string' ? `${req.baseUrl}${path}` : 'unmatched';
+};
+
+export const sendProblem = (req: Request, res: Response, error: unknown, logger: Logger): void => {
+  const { body, headers, unexpected } = toProblem(error);
+  if (unexpected) (req.log ?? logger).error({ err: error }, 'unexpected error');
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  res
+    .status(body.status)
+    .type('application/problem+json')
+    .json({ ...body, instance: req.originalUrl, requestId: req.id });
+};
+
+/** The HTTP edge shared by every role: ids, logs, metrics, CORS, body rules, problems. */
+export const createHttpApp = (options: HttpAppOptions): Express => {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.set('query parser', 'simple');
+
+  app.use(
+    pinoHttp({
+      logger: options.logger,
+      genReqId: requestId,
+      customLogLevel: (_req, res, error) =>
+        error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+      autoLogging: {
+        ignore: (req) => req.url === '/health' || req.url === '/metrics' || req.url === '/ready',
+      },
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url,
+        }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  );
+  app.use((req, res, next) => {
+    const end = options.metrics.httpDuration.startTimer();
+    res.on('finish', () =>
+      end({ method: req.method, route: routeTemplate(req), status: String(res.statusCode) }),
+    );
+    next();
+  });
+  if (options.corsOrigins.length > 0) {
+    app.use(
+      cors({
+        origin: options.corsOrigins.includes('*') ? '*' : options.corsOrigins,
+        exposedHeaders: ['X-Request-Id', 'ETag', 'Retry-After', 'Location'],
+        allowedHeaders: [
+          'Authorization',
+          'Content-Type',
+          'Idempotency-Key',
+          'If-Match',
+          'X-Request-Id',
+          'X-Min-Position',
+        ],
+        maxAge: 600,
+      }),
+    );
+  }
+
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) });
+  });
+  app.use(readinessRouter(options.readiness));
+  app.get('/metrics', async (_req, res) => {
+    res.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
+  });
+
+  app.use(requireJson);
+  app.use(express.json({ limit: options.bodyLimit, strict: true }));
+  options.mount(app);
+
+  app.use((req: Request) => {
+    throw new HttpProblem(404, 'not_found', `No route for ${req.method} ${req.path}.`);
+  });
+  app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(error);
+    sendProblem(req, res, error, options.logger);
+  });
+  return app;
+};

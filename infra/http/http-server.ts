@@ -1,0 +1,44 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { RequestListener } from 'node:http';
+
+export interface RunningHttpServer {
+  server: Server;
+  port: number;
+  /**
+   * Stops accepting connections, lets in-flight requests finish (keep-alive sockets are
+   * closed as soon as they go idle) and cuts whatever is still open after `timeoutMs`.
+   */
+  close(timeoutMs: number): Promise<void>;
+}
+
+export const listen = async (
+  handler: RequestListener,
+  host: string,
+  port: number,
+): Promise<RunningHttpServer> => {
+  const server = createServer(handler);
+  // Slow-loris guards; a request that takes longer than this to arrive is cut.
+  server.headersTimeout = 15_000;
+  server.requestTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    server,
+    port: (server.address() as AddressInfo).port,
+    close: (timeoutMs) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => server.closeAllConnections(), timeoutMs);
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  };
+};
