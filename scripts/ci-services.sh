@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Makes sure what the test suites talk to is installed and running on this machine:
+# nats-server (the bus tests start private instances; the shared one on 4222 must be up)
+# and FerretDB (the MongoDB-wire server the read store tests start on a free port).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if ! command -v nats-server >/dev/null 2>&1; then
+  echo "installing nats-server"
+  as_root apt-get update -qq && as_root apt-get install -y -qq nats-server
+fi
+
+nats_up() { (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null; }
+if ! nats_up; then
+  echo "starting NATS with JetStream on 127.0.0.1:4222"
+  mkdir -p /var/lib/nats-server
+  start-stop-daemon --start --oknodo --background --exec "$(command -v nats-server)" -- \
+    -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log
+  for _ in $(seq 1 50); do nats_up && break; sleep 0.2; done
+  nats_up || { echo "NATS did not start on 127.0.0.1:4222"; exit 1; }
+fi
+echo "NATS: $(nats-server --version)"
+
+if [ -f scripts/install-ferretdb.sh ]; then
+  bash scripts/install-ferretdb.sh
+fi
