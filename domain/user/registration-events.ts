@@ -1,0 +1,56 @@
+import type { DomainEvent } from '../decider.ts';
+
+// Data shapes are type aliases, not interfaces, so they stay assignable to the event store's
+// JSON object type. Instants are ISO-8601 UTC strings.
+
+export type VerificationCodeIssuedData = {
+  mail: string;
+  /** Hash of the mailed code; the code itself is never stored. */
+  codeHash: string;
+  issuedAt: string;
+  expiresAt: string;
+};
+
+export type VerificationFailedData = {
+  mail: string;
+  /** Wrong codes so far against the current code, this one included. */
+  attempts: number;
+  remaining: number;
+};
+
+export type VerificationBlockedData = {
+  mail: string;
+  until: string;
+};
+
+export type RegistrationCompletedData = {
+  mail: string;
+  userId: string;
+  name: string;
+  lastName: string;
+  passwordHash: string;
+  registeredAt: string;
+};
+
+export type VerificationCodeIssued = DomainEvent<
+  'VerificationCodeIssued',
+  VerificationCodeIssuedData
+>;
+export type VerificationFailed = DomainEvent<'VerificationFailed', VerificationFailedData>;
+export type VerificationBlocked = DomainEvent<'VerificationBlocked', VerificationBlockedData>;
+export type RegistrationCompleted = DomainEvent<'RegistrationCompleted', RegistrationCompletedData>;
+
+export type RegistrationEvent =
+  VerificationCodeIssued | VerificationFailed | VerificationBlocked | RegistrationCompleted;
+
+export type RegistrationEventType = RegistrationEvent['type'];
+
+export const REGISTRATION_EVENT_TYPES: readonly RegistrationEventType[] = Object.freeze([
+  'VerificationCodeIssued',
+  'VerificationFailed',
+  'VerificationBlocked',
+  'RegistrationCompleted',
+]);
+
+export const isRegistrationEvent = (event: DomainEvent): event is RegistrationEvent =>
+  (REGISTRATION_EVENT_TYPES as readonly string[]).includes(event.type);
