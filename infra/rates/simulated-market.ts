@@ -1,0 +1,167 @@
+import type { Logger } from 'pino';
+import type { RateSnapshot, RateSource } from '../../ports/rate-source.ts';
+import { RATE_BASE } from './currencies.ts';
+import type { Decimal } from './decimal.ts';
+import { divideToScale, formatDecimal, parseDecimal } from './decimal.ts';
+import { createListenerSet } from './listener-set.ts';
+import { integerBetween, mulberry32 } from './prng.ts';
+
+/**
+ * The embedded rate source: a seeded random walk around realistic USD prices. Prices are
+ * USD per unit in 18-decimal fixed point; published rates are their inverse (units per
+ * USD, the port's convention), rounded half-up to 18 decimals.
+ */
+
+const PRICE_SCALE = 18;
+const ONE_PRICE = 10n ** BigInt(PRICE_SCALE);
+const PPM = 1_000_000n;
+/** Each tick closes this fraction (1/N) of the gap to the anchor, so prices stay realistic. */
+const REVERSION_DIVISOR = 200n;
+
+export interface SimulatedInstrument {
+  /** USD per one unit, a decimal string. */
+  anchorUsd: string;
+  /** The largest move per tick, in parts per million of the price. */
+  maxStepPpm: number;
+}
+
+const fiat = (anchorUsd: string): SimulatedInstrument => ({ anchorUsd, maxStepPpm: 300 });
+const stable = (anchorUsd: string): SimulatedInstrument => ({ anchorUsd, maxStepPpm: 100 });
+const crypto = (anchorUsd: string): SimulatedInstrument => ({ anchorUsd, maxStepPpm: 3_000 });
+
+/** Typical mid-2024 prices. USD is the base and never moves. */
+export const SIMULATED_INSTRUMENTS: Readonly<Record<string, SimulatedInstrument>> = {
+  USD: { anchorUsd: '1', maxStepPpm: 0 },
+  EUR: fiat('1.087'),
+  GBP: fiat('1.266'),
+  BTC: crypto('60000'),
+  ETH: crypto('3000'),
+  LTC: crypto('80'),
+  BCH: crypto('400'),
+  XRP: crypto('0.55'),
+  ADA: crypto('0.45'),
+  SOL: crypto('150'),
+  DOT: crypto('7'),
+  DOGE: crypto('0.15'),
+  AVAX: crypto('30'),
+  POL: crypto('0.5'),
+  LINK: crypto('15'),
+  XLM: crypto('0.11'),
+  ATOM: crypto('8'),
+  ALGO: crypto('0.18'),
+  TRX: crypto('0.13'),
+  XTZ: crypto('0.9'),
+  ETC: crypto('25'),
+  USDC: stable('1'),
+  USDT: stable('1'),
+};
+
+export interface SimulatedMarketOptions {
+  /** Same seed, same prices tick after tick. */
+  seed: number;
+  /** Default 1000. */
+  tickMs?: number;
+  clock?: () => Date;
+  /** Receives errors thrown by tick listeners. */
+  logger?: Logger;
+  /** Defaults to SIMULATED_INSTRUMENTS. */
+  instruments?: Readonly<Record<string, SimulatedInstrument>>;
+}
+
+export interface SimulatedMarket extends RateSource {
+  /** Moves every price one step and publishes the snapshot; for tests and replays. */
+  tick(): RateSnapshot;
+}
+
+const toPriceUnits = (code: string, anchorUsd: string): bigint => {
+  const anchor = parseDecimal(anchorUsd);
+  if (anchor === null || anchor.units <= 0n || anchor.scale > PRICE_SCALE) {
+    throw new RangeError(`simulated market: bad anchor price for ${code}: ${anchorUsd}`);
+  }
+  return anchor.units * 10n ** BigInt(PRICE_SCALE - anchor.scale);
+};
+
+const clampPpm = (value: bigint, max: bigint): bigint =>
+  value > max ? max : value < -max ? -max : value;
+
+export const createSimulatedMarket = (options: SimulatedMarketOptions): SimulatedMarket => {
+  const { seed, tickMs = 1000, clock = () => new Date(), logger } = options;
+  const instruments = options.instruments ?? SIMULATED_INSTRUMENTS;
+  if (!Number.isSafeInteger(seed))
+    throw new RangeError('simulated market: seed must be an integer');
+  if (!Number.isSafeInteger(tickMs) || tickMs <= 0) {
+    throw new RangeError('simulated market: tickMs must be a positive integer');
+  }
+  const codes = Object.keys(instruments).sort();
+  const anchors = new Map<string, bigint>();
+  for (const code of codes) {
+    const instrument = instruments[code];
+    if (!instrument || !Number.isSafeInteger(instrument.maxStepPpm) || instrument.maxStepPpm < 0) {
+      throw new RangeError(`simulated market: bad maxStepPpm for ${code}`);
+    }
+    anchors.set(code, toPriceUnits(code, instrument.anchorUsd));
+  }
+  const prices = new Map(anchors);
+  const random = mulberry32(seed);
+  const listeners = createListenerSet<RateSnapshot>((error) =>
+    logger?.error({ err: error }, 'rate tick listener failed'),
+  );
+  let latest: RateSnapshot | null = null;
+  let timer: NodeJS.Timeout | undefined;
+
+  const snapshot = (): RateSnapshot => {
+    const rates: Record<string, string> = {};
+    const oneUsd: Decimal = { units: 1n, scale: 0 };
+    for (const code of codes) {
+      const price = prices.get(code) ?? 0n;
+      rates[code] = formatDecimal(
+        divideToScale(oneUsd, { units: price, scale: PRICE_SCALE }, PRICE_SCALE),
+      );
+    }
+    return Object.freeze({ base: RATE_BASE, rates: Object.freeze(rates), at: clock() });
+  };
+
+  const publish = (next: RateSnapshot): RateSnapshot => {
+    latest = next;
+    listeners.emit(next);
+    return next;
+  };
+
+  // Codes are walked in a fixed (sorted) order so each draws the same numbers on every replay.
+  const step = (): void => {
+    for (const code of codes) {
+      const maxStepPpm = instruments[code]?.maxStepPpm ?? 0;
+      const price = prices.get(code) ?? ONE_PRICE;
+      const anchor = anchors.get(code) ?? price;
+      const noise = maxStepPpm === 0 ? 0 : integerBetween(random, -maxStepPpm, maxStepPpm);
+      const pull = ((anchor - price) * PPM) / price / REVERSION_DIVISOR;
+      const maxMove = BigInt(maxStepPpm);
+      const movePpm = clampPpm(BigInt(noise) + pull, maxMove);
+      const next = (price * (PPM + movePpm)) / PPM;
+      prices.set(code, next > 0n ? next : 1n);
+    }
+  };
+
+  return {
+    async start() {
+      if (timer) return;
+      if (latest === null) publish(snapshot());
+      timer = setInterval(() => {
+        step();
+        publish(snapshot());
+      }, tickMs);
+      // The market never holds the process open on its own; servers do that.
+      timer.unref();
+    },
+    async stop() {
+      clearInterval(timer);
+      timer = undefined;
+    },
+    latest: () => latest,
+    onTick: (listener) => listeners.add(listener),
+    tick() {
+      step();
+      return publish(snapshot());
+    },
+  };
+};
