@@ -1,0 +1,303 @@
+/**
+ * The wallet decider: one stream per user holds every balance, so both legs of a buy or sell
+ * land in one atomic append and a balance can be checked against every other in one decision.
+ */
+import { accept, reject, type Decider, type Decision } from '../decider.ts';
+import { DomainError, isDomainError } from '../errors.ts';
+import { convert } from '../money/convert.ts';
+import { currencies, currency, type Currency, type CurrencyCode } from '../money/currency.ts';
+import { formatAmount } from '../money/decimal.ts';
+import { invert, type Rational } from '../money/rational.ts';
+import { canonicalRate, parseRate } from '../money/rate.ts';
+import type { Buy, Deposit, QuotedRate, Sell, WalletCommand, Withdraw } from './wallet-commands.ts';
+import type { WalletEvent } from './wallet-events.ts';
+import { balanceOf, evolveWallet, initialWalletState, type WalletState } from './wallet-state.ts';
+
+/** The id of the stream holding `userId`'s wallet. */
+export const walletStreamId = (userId: string): string => `wallet-${userId}`;
+
+/** The only currency crypto is traded against. */
+const QUOTE_CURRENCY = 'USD';
+
+const codesOf = (kind: Currency['kind']): CurrencyCode[] =>
+  currencies()
+    .filter((c) => c.kind === kind)
+    .map((c) => c.code);
+
+const ofKind = (code: CurrencyCode, kind: Currency['kind'], purpose: string): Currency => {
+  const found = currency(code);
+  if (found.kind !== kind) {
+    const supported = codesOf(kind);
+    throw new DomainError(
+      'validation',
+      'currency_not_supported',
+      `${purpose} are only possible in ${kind} currencies (${supported.join(', ')}); ${found.code} is ${found.kind}`,
+      { currency: found.code, supported },
+    );
+  }
+  return found;
+};
+
+const quoteOf = (code: string): Currency => {
+  if (code !== QUOTE_CURRENCY) {
+    throw new DomainError(
+      'validation',
+      'currency_not_supported',
+      `crypto is traded against ${QUOTE_CURRENCY} only, not ${String(code).slice(0, 20)}`,
+      { currency: String(code).slice(0, 20), supported: [QUOTE_CURRENCY] },
+    );
+  }
+  return currency(QUOTE_CURRENCY);
+};
+
+/** Guards against caller bugs: the edge parses amounts; the domain never sees text here. */
+const requireMinorUnits = (value: unknown, name: string): bigint => {
+  if (typeof value !== 'bigint') throw new TypeError(`${name} must be a bigint of minor units`);
+  return value;
+};
+
+const requirePositive = (value: bigint, name: string, code: string, unit: Currency): void => {
+  if (requireMinorUnits(value, name) <= 0n) {
+    throw new DomainError('validation', code, `${name} must be greater than zero`, {
+      field: name,
+      value: formatAmount(value, unit),
+    });
+  }
+};
+
+const requireCovered = (state: WalletState, unit: Currency, required: bigint): void => {
+  const balance = balanceOf(state, unit.code);
+  if (balance < required) {
+    throw new DomainError(
+      'rule',
+      'insufficient_funds',
+      `${formatAmount(required, unit)} ${unit.code} is needed but the balance is ${formatAmount(balance, unit)} ${unit.code}`,
+      {
+        currency: unit.code,
+        balance: formatAmount(balance, unit),
+        required: formatAmount(required, unit),
+      },
+    );
+  }
+};
+
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** The rate handed in by the command handler; unusable rates are its fault, not the user's. */
+const readRate = (
+  quoted: QuotedRate,
+  coin: Currency,
+): { perQuote: Rational; text: string; at: string } => {
+  const unusable = (why: string) =>
+    new DomainError('unavailable', 'rate_invalid', `no usable ${coin.code} rate: ${why}`, {
+      currency: coin.code,
+    });
+  let perQuote: Rational;
+  let text: string;
+  try {
+    perQuote = parseRate(quoted.value);
+    text = canonicalRate(quoted.value);
+  } catch (error) {
+    throw isDomainError(error) ? unusable(error.message) : error;
+  }
+  const at =
+    typeof quoted.at === 'string' && ISO_INSTANT.test(quoted.at) ? Date.parse(quoted.at) : NaN;
+  if (Number.isNaN(at))
+    throw unusable(`observation time ${JSON.stringify(quoted.at)} is not an ISO-8601 instant`);
+  return { perQuote, text, at: new Date(at).toISOString() };
+};
+
+const requireUser = (userId: unknown): string => {
+  if (typeof userId !== 'string' || userId === '') throw new TypeError('userId is required');
+  return userId;
+};
+
+const deposit = (command: Deposit, state: WalletState): Decision<WalletEvent> => {
+  const userId = requireUser(command.userId);
+  const unit = ofKind(command.currency ?? 'USD', 'fiat', 'deposits');
+  requirePositive(command.amount, 'amount', 'amount_not_positive', unit);
+  const balance = balanceOf(state, unit.code) + command.amount;
+  return accept({
+    type: 'FundsDeposited',
+    data: {
+      userId,
+      currency: unit.code,
+      amount: formatAmount(command.amount, unit),
+      balance: formatAmount(balance, unit),
+    },
+  });
+};
+
+const withdraw = (command: Withdraw, state: WalletState): Decision<WalletEvent> => {
+  const userId = requireUser(command.userId);
+  const unit = ofKind(command.currency ?? 'USD', 'fiat', 'withdrawals');
+  requirePositive(command.amount, 'amount', 'amount_not_positive', unit);
+  requireCovered(state, unit, command.amount);
+  const balance = balanceOf(state, unit.code) - command.amount;
+  return accept({
+    type: 'FundsWithdrawn',
+    data: {
+      userId,
+      currency: unit.code,
+      amount: formatAmount(command.amount, unit),
+      balance: formatAmount(balance, unit),
+    },
+  });
+};
+
+/** What a trade needs, validated: the two currencies, the rate and its inverse. */
+const readTrade = (command: Buy | Sell, purpose: string) => {
+  const userId = requireUser(command.userId);
+  const coin = ofKind(command.currency, 'crypto', purpose);
+  const quote = quoteOf(command.quote);
+  requirePositive(command.amount, 'amount', 'amount_not_positive', coin);
+  const rate = readRate(command.rate, coin);
+  const quotePerCoin = invert(rate.perQuote);
+  const oneCoin = 10n ** BigInt(coin.scale);
+  return { userId, coin, quote, rate, quotePerCoin, oneCoin };
+};
+
+/**
+ * Refuses a trade worth less than one minor unit of the quote currency: it would round to
+ * nothing, or charge a whole cent for a fraction of one.
+ */
+const requireTradeable = (
+  amount: bigint,
+  trade: ReturnType<typeof readTrade>,
+  worthRoundedDown: bigint,
+): void => {
+  if (worthRoundedDown > 0n) return;
+  const { coin, quote } = trade;
+  const minimum = convert(1n, quote, coin, trade.rate.perQuote, 'up');
+  throw new DomainError(
+    'rule',
+    'amount_too_small',
+    `${formatAmount(amount, coin)} ${coin.code} is worth less than ${formatAmount(1n, quote)} ${quote.code} at this rate; the smallest amount is ${formatAmount(minimum, coin)} ${coin.code}`,
+    {
+      currency: coin.code,
+      amount: formatAmount(amount, coin),
+      minimum: formatAmount(minimum, coin),
+    },
+  );
+};
+
+const priceMoved = (
+  trade: ReturnType<typeof readTrade>,
+  price: bigint,
+  limitName: 'maxPrice' | 'minPrice',
+  limit: bigint,
+): DomainError => {
+  const { coin, quote } = trade;
+  const direction = limitName === 'maxPrice' ? 'above' : 'below';
+  return new DomainError(
+    'rule',
+    'price_moved',
+    `1 ${coin.code} now costs ${formatAmount(price, quote)} ${quote.code}, ${direction} the ${limitName} of ${formatAmount(limit, quote)} ${quote.code}`,
+    {
+      currency: coin.code,
+      price: formatAmount(price, quote),
+      [limitName]: formatAmount(limit, quote),
+    },
+  );
+};
+
+const buy = (command: Buy, state: WalletState): Decision<WalletEvent> => {
+  const trade = readTrade(command, 'purchases');
+  const { userId, coin, quote, rate, quotePerCoin, oneCoin } = trade;
+  // maxPrice is whole minor units, so the ceiling exceeds it exactly when the exact price does.
+  const price = convert(oneCoin, coin, quote, quotePerCoin, 'up');
+  if (command.maxPrice !== undefined) {
+    requirePositive(command.maxPrice, 'maxPrice', 'price_not_positive', quote);
+    if (price > command.maxPrice) throw priceMoved(trade, price, 'maxPrice', command.maxPrice);
+  }
+  requireTradeable(
+    command.amount,
+    trade,
+    convert(command.amount, coin, quote, quotePerCoin, 'down'),
+  );
+  // The user pays: the cost rounds up.
+  const cost = convert(command.amount, coin, quote, quotePerCoin, 'up');
+  requireCovered(state, quote, cost);
+  return accept({
+    type: 'CryptoBought',
+    data: {
+      userId,
+      currency: coin.code,
+      amount: formatAmount(command.amount, coin),
+      quoteCurrency: quote.code,
+      cost: formatAmount(cost, quote),
+      rate: rate.text,
+      rateAt: rate.at,
+      price: formatAmount(price, quote),
+      balances: {
+        [quote.code]: formatAmount(balanceOf(state, quote.code) - cost, quote),
+        [coin.code]: formatAmount(balanceOf(state, coin.code) + command.amount, coin),
+      },
+    },
+  });
+};
+
+const sell = (command: Sell, state: WalletState): Decision<WalletEvent> => {
+  const trade = readTrade(command, 'sales');
+  const { userId, coin, quote, rate, quotePerCoin, oneCoin } = trade;
+  // minPrice is whole minor units, so the floor is below it exactly when the exact price is.
+  const price = convert(oneCoin, coin, quote, quotePerCoin, 'down');
+  if (command.minPrice !== undefined) {
+    requirePositive(command.minPrice, 'minPrice', 'price_not_positive', quote);
+    if (price < command.minPrice) throw priceMoved(trade, price, 'minPrice', command.minPrice);
+  }
+  // The user receives: the proceeds round down.
+  const proceeds = convert(command.amount, coin, quote, quotePerCoin, 'down');
+  requireTradeable(command.amount, trade, proceeds);
+  requireCovered(state, coin, command.amount);
+  return accept({
+    type: 'CryptoSold',
+    data: {
+      userId,
+      currency: coin.code,
+      amount: formatAmount(command.amount, coin),
+      quoteCurrency: quote.code,
+      proceeds: formatAmount(proceeds, quote),
+      rate: rate.text,
+      rateAt: rate.at,
+      price: formatAmount(price, quote),
+      balances: {
+        [quote.code]: formatAmount(balanceOf(state, quote.code) + proceeds, quote),
+        [coin.code]: formatAmount(balanceOf(state, coin.code) - command.amount, coin),
+      },
+    },
+  });
+};
+
+/**
+ * Decides a wallet command. Refusals are DomainErrors returned on the decision; a malformed
+ * command (no user id, an amount that is not a bigint) is a caller bug and throws.
+ */
+export const decideWallet = (command: WalletCommand, state: WalletState): Decision<WalletEvent> => {
+  try {
+    switch (command.type) {
+      case 'Deposit':
+        return deposit(command, state);
+      case 'Withdraw':
+        return withdraw(command, state);
+      case 'Buy':
+        return buy(command, state);
+      case 'Sell':
+        return sell(command, state);
+      default:
+        throw new TypeError(
+          `unknown wallet command ${String((command as { type: unknown }).type)}`,
+        );
+    }
+  } catch (error) {
+    if (isDomainError(error)) return reject(error);
+    throw error;
+  }
+};
+
+/** The wallet aggregate: deposits, withdrawals, buys and sells on one stream per user. */
+export const walletDecider: Decider<WalletCommand, WalletState, WalletEvent> = {
+  initialState: initialWalletState,
+  decide: decideWallet,
+  evolve: evolveWallet,
+};
