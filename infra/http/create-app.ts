@@ -3,6 +3,7 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics/metrics.ts';
+import { jsonBody } from './json-body.ts';
 import { requireJson } from './require-json.ts';
 import { requestId } from './request-id.ts';
 import { HttpProblem, toProblem } from './problem.ts';
@@ -94,7 +95,7 @@ export const createHttpApp = (options: HttpAppOptions): Express => {
   });
 
   app.use(requireJson);
-  app.use(express.json({ limit: options.bodyLimit, strict: true }));
+  app.use(jsonBody(options.bodyLimit));
   options.mount(app);
 
   app.use((req: Request) => {

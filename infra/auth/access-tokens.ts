@@ -1,0 +1,47 @@
+import jwt from 'jsonwebtoken';
+import type { Role } from '../../domain/user/roles.ts';
+
+/** What an access token proves: who the caller is, in which session, with which roles. */
+export interface Principal {
+  userId: string;
+  sessionId: string;
+  roles: Role[];
+}
+
+export interface AccessTokenSettings {
+  key: Buffer;
+  issuer: string;
+  audience: string;
+  ttlSeconds: number;
+}
+
+/** The only algorithm accepted: a token naming another one (or `none`) is refused. */
+const ALGORITHM = 'HS256';
+
+export const signAccessToken = (settings: AccessTokenSettings, principal: Principal): string =>
+  jwt.sign({ sid: principal.sessionId, roles: principal.roles }, settings.key, {
+    algorithm: ALGORITHM,
+    subject: principal.userId,
+    issuer: settings.issuer,
+    audience: settings.audience,
+    expiresIn: settings.ttlSeconds,
+  });
+
+/** Rejects (with jsonwebtoken's error) anything not signed by us for us and still valid. */
+export const verifyAccessToken = (settings: AccessTokenSettings, token: string): Principal => {
+  const claims = jwt.verify(token, settings.key, {
+    algorithms: [ALGORITHM],
+    issuer: settings.issuer,
+    audience: settings.audience,
+    clockTolerance: 5,
+  });
+  if (
+    typeof claims === 'string' ||
+    typeof claims.sub !== 'string' ||
+    typeof claims.sid !== 'string'
+  ) {
+    throw new jwt.JsonWebTokenError('token claims are incomplete');
+  }
+  const roles = Array.isArray(claims.roles) ? (claims.roles as Role[]) : [];
+  return { userId: claims.sub, sessionId: claims.sid, roles };
+};

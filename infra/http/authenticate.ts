@@ -1,0 +1,54 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { Role } from '../../domain/user/roles.ts';
+import type { Principal } from '../auth/access-tokens.ts';
+import { HttpProblem } from './problem.ts';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** Set by `authenticate` on routes that need a signed-in caller. */
+    principal?: Principal;
+  }
+}
+
+export type Authenticator = (req: Request, res: Response, next: NextFunction) => void;
+
+const unauthorized = (detail: string, error = 'invalid_token') =>
+  new HttpProblem(
+    401,
+    'unauthorized',
+    detail,
+    {},
+    { 'WWW-Authenticate': `Bearer error="${error}"` },
+  );
+
+/** Bearer authentication: any token that fails verification is a 401, whatever the reason. */
+export const bearerAuthenticator =
+  (verify: (token: string) => Principal): Authenticator =>
+  (req, _res, next) => {
+    const header = req.headers.authorization;
+    const match = header === undefined ? null : /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header);
+    if (match === null || match[1] === undefined) {
+      throw unauthorized('Send an access token: Authorization: Bearer <token>.', 'invalid_request');
+    }
+    try {
+      req.principal = verify(match[1]);
+    } catch {
+      throw unauthorized('The access token is invalid or expired.');
+    }
+    next();
+  };
+
+export const requireRole =
+  (roles: readonly Role[]) =>
+  (req: Request, _res: Response, next: NextFunction): void => {
+    if (!req.principal?.roles.some((role) => roles.includes(role))) {
+      throw new HttpProblem(403, 'forbidden', `This needs one of the roles: ${roles.join(', ')}.`);
+    }
+    next();
+  };
+
+/** The signed-in caller; only call on routes mounted with `auth`. */
+export const principalOf = (req: Request): Principal => {
+  if (req.principal === undefined) throw new Error('route used principalOf without auth');
+  return req.principal;
+};

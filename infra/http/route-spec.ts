@@ -1,0 +1,52 @@
+import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
+import type { SchemaObject } from 'openapi3-ts/oas31';
+import type { Role } from '../../domain/user/roles.ts';
+import { requireRole, type Authenticator } from './authenticate.ts';
+import { validateBody, validateQuery } from './validate.ts';
+
+/**
+ * One HTTP route, declared as data: the same JSON Schemas validate requests (ajv) and
+ * generate the OpenAPI document, so the two cannot drift apart.
+ */
+export interface RouteSpec {
+  method: 'get' | 'post' | 'put' | 'delete';
+  /** Express path; `:param` segments become OpenAPI `{param}`. */
+  path: string;
+  operationId: string;
+  summary: string;
+  tags: string[];
+  /** Needs a bearer token; a role list additionally requires one of those roles. */
+  auth?: true | Role[];
+  body?: SchemaObject;
+  query?: SchemaObject;
+  /** Accepts an Idempotency-Key header (every command does). */
+  idempotent?: boolean;
+  /** Honours X-Min-Position / minPosition (read-your-writes). */
+  readYourWrites?: boolean;
+  responses: Record<number, { description: string; schema?: SchemaObject }>;
+  handle: (req: Request, res: Response) => Promise<void> | void;
+}
+
+export const mountRoutes = (
+  router: Router,
+  routes: readonly RouteSpec[],
+  authenticate: Authenticator,
+): void => {
+  for (const route of routes) {
+    const chain: RequestHandler[] = [];
+    if (route.auth !== undefined) {
+      chain.push(authenticate);
+      if (Array.isArray(route.auth)) chain.push(requireRole(route.auth));
+    }
+    if (route.query !== undefined) chain.push(validateQuery(route.query));
+    if (route.body !== undefined) chain.push(validateBody(route.body));
+    chain.push(async (req: Request, res: Response, next: NextFunction) => {
+      try {
+        await route.handle(req, res);
+      } catch (error) {
+        next(error);
+      }
+    });
+    router[route.method](route.path, ...chain);
+  }
+};
