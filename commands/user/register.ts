@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import bcrypt from 'bcryptjs';
+import type { CommandContext } from '../command-context.ts';
+import type { CommandHandler } from '../command-handler.ts';
+import { registrationAggregate } from '../aggregates.ts';
+import { hashCode, issueCode } from './verification-codes.ts';
+import { registrationStreamFor } from './registration-stream.ts';
+
+export interface RegisterDeps {
+  handler: CommandHandler;
+  /** Key that derives and hashes verification codes (shared with the mail reaction). */
+  codeKey: Buffer;
+  bcryptCost: number;
+}
+
+export interface RegisterInput {
+  name: string;
+  lastName: string;
+  mail: string;
+  password: string;
+  verification?: string;
+}
+
+export type RegisterResult =
+  | { verificationSent: true; mail: string; expiresAt: string; position: bigint }
+  | { registered: true; userId: string; mail: string; position: bigint };
+
+/**
+ * The seed's two-step registration. Without a code: issue one (the mail reaction sends it
+ * from the event, so a crash after the append still delivers it). With a code: verify it and
+ * complete the account on the address's stream, which doubles as its uniqueness reservation.
+ */
+export const register = async (
+  deps: RegisterDeps,
+  input: RegisterInput,
+  context: CommandContext,
+): Promise<RegisterResult> => {
+  const { mail, streamId } = registrationStreamFor(input.mail);
+  const now = context.now.toISOString();
+  if (input.verification === undefined) {
+    const { nonce, codeHash } = issueCode(deps.codeKey, mail);
+    const outcome = await deps.handler.handle(
+      registrationAggregate,
+      streamId,
+      { type: 'RequestCode', mail, codeHash, codeNonce: nonce, now },
+      context,
+    );
+    const issued = outcome.events.find((event) => event.type === 'VerificationCodeIssued');
+    return {
+      verificationSent: true,
+      mail,
+      expiresAt: String(issued?.data.expiresAt ?? ''),
+      position: outcome.position,
+    };
+  }
+  // bcryptjs hashes asynchronously in slices, so other requests keep being served meanwhile.
+  const passwordHash = await bcrypt.hash(input.password, deps.bcryptCost);
+  const outcome = await deps.handler.handle(
+    registrationAggregate,
+    streamId,
+    {
+      type: 'Verify',
+      mail,
+      codeHash: hashCode(deps.codeKey, mail, input.verification),
+      now,
+      userId: randomUUID(),
+      name: input.name,
+      lastName: input.lastName,
+      passwordHash,
+    },
+    context,
+  );
+  const completed = outcome.state.registered;
+  if (completed === null) throw new Error('registration completed without an account');
+  return { registered: true, userId: completed.userId, mail, position: outcome.position };
+};

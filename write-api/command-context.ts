@@ -1,0 +1,53 @@
+import { createHash } from 'node:crypto';
+import type { Request } from 'express';
+import type { CommandContext } from '../commands/command-context.ts';
+import { HttpProblem } from '../infra/http/problem.ts';
+
+const KEY = /^[\x21-\x7e]{1,128}$/;
+const CORRELATION = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Canonical JSON (sorted keys), so the same body in another key order hashes the same. */
+const canonical = (value: unknown): string => {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
+      a < b ? -1 : 1,
+    );
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+};
+
+/** The command's context from the request: who, which request chain, idempotency key. */
+export const commandContext = (req: Request): CommandContext => {
+  const key = req.header('Idempotency-Key');
+  if (key !== undefined && !KEY.test(key)) {
+    throw new HttpProblem(
+      400,
+      'validation_failed',
+      'Idempotency-Key must be 1 to 128 visible ASCII characters.',
+      {
+        errors: [
+          { field: 'Idempotency-Key', message: 'must be 1 to 128 visible ASCII characters' },
+        ],
+      },
+    );
+  }
+  const correlation = req.header('X-Correlation-Id');
+  const requestId = String(req.id);
+  return {
+    actor: req.principal?.userId ?? 'anonymous',
+    correlationId:
+      correlation !== undefined && CORRELATION.test(correlation) ? correlation : requestId,
+    causationId: requestId,
+    now: new Date(),
+    ...(key === undefined
+      ? {}
+      : {
+          idempotencyKey: key,
+          requestHash: createHash('sha256')
+            .update(`${req.method} ${req.baseUrl}${req.path}\n${canonical(req.body ?? {})}`)
+            .digest('base64url'),
+        }),
+  };
+};
