@@ -116,6 +116,47 @@ export const readStoreContract = (
         expect(found?.doc).to.deep.equal(doc);
       });
 
+      it('stores any JSON shape and still finds it by top-level fields', async function () {
+        const shapes: JsonObject[] = [
+          {
+            owner: 'shapes',
+            matrix: [
+              [1, 2],
+              [3, [4, 5]],
+            ],
+            rows: [{ cells: [[true]] }],
+          },
+          { owner: 'shapes', 'dotted.key': 1, $dollar: 'x', nested: { 'a.b': { $c: [] } } },
+          { owner: 'shapes', '': 'empty key', ' ': 'space key' },
+          { owner: 'shapes', plain: { list: [1, { x: [2] }] } },
+        ];
+        await store.apply(shapes.map((doc, i) => write(`s${i}`, BigInt(i + 1), doc)));
+        for (const [i, doc] of shapes.entries()) {
+          expect((await store.get('accounts', `s${i}`))?.doc).to.deep.equal(doc);
+        }
+        const found = await store.find('accounts', {
+          where: { owner: 'shapes' },
+          order: 'asc',
+          limit: 10,
+        });
+        expect(found.map((d) => d.doc)).to.deep.equal(shapes);
+        // Replacing a document of one shape by another leaves nothing of the first behind.
+        await store.apply([
+          write('s0', 10n, { owner: 'shapes', flat: true }),
+          write('s3', 10n, { x: [[1]] }),
+        ]);
+        expect((await store.get('accounts', 's0'))?.doc).to.deep.equal({
+          owner: 'shapes',
+          flat: true,
+        });
+        expect((await store.get('accounts', 's3'))?.doc).to.deep.equal({ x: [[1]] });
+        expect(
+          ids(
+            await store.find('accounts', { where: { owner: 'shapes' }, order: 'asc', limit: 10 }),
+          ),
+        ).to.deep.equal(['s1', 's2', 's0']);
+      });
+
       it('replaces the whole document on a newer write', async function () {
         await store.apply([write('a1', 1n, { owner: 'u1', extra: 'old' })]);
         await store.apply([write('a1', 2n, { owner: 'u1' })]);

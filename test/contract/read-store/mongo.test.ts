@@ -1,0 +1,98 @@
+import { expect } from 'chai';
+import { MongoClient } from 'mongodb';
+import { MongoReadStore } from '../../../infra/read-store/mongo-read-store.ts';
+import { findOrStartMongo, type MongoForTests } from '../../support/ferretdb.ts';
+import { readStoreContract } from './read-store.contract.ts';
+
+describe('MongoReadStore', function () {
+  let server: MongoForTests | undefined;
+  const databases: string[] = [];
+  const runId = `${process.pid}_${Date.now().toString(36)}`;
+
+  const makeStore = async (): Promise<MongoReadStore> => {
+    if (!server) throw new Error('no server');
+    const database = `cambio_read_store_test_${runId}_${databases.length}`;
+    databases.push(database);
+    return new MongoReadStore({ url: server.url, database });
+  };
+
+  before(async function () {
+    this.timeout(90_000);
+    const found = await findOrStartMongo();
+    if (!found.available) {
+      console.log(`\n  !!! read store contract: MongoDB adapter NOT TESTED: ${found.reason}\n`);
+      this.skip();
+    }
+    server = found.server;
+    console.log(`    read store contract: ${server.description}`);
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    if (!server) return;
+    // A server from MONGODB_URL outlives the run, so leave it as it was.
+    const client = new MongoClient(server.url);
+    try {
+      for (const database of databases) await client.db(database).dropDatabase();
+    } finally {
+      await client.close();
+      await server.stop();
+    }
+  });
+
+  readStoreContract('MongoDB', makeStore);
+
+  describe('MongoDB specifics', function () {
+    let store: MongoReadStore;
+
+    beforeEach(async function () {
+      store = await makeStore();
+    });
+
+    afterEach(async function () {
+      await store.close();
+    });
+
+    it('creates the indexes on document fields, once', async function () {
+      await store.ensureCollection({
+        name: 'accounts',
+        indexes: [['owner'], ['owner', 'currency']],
+      });
+      await store.ensureCollection({
+        name: 'accounts',
+        indexes: [['owner'], ['owner', 'currency']],
+      });
+      const client = new MongoClient(server?.url ?? '');
+      try {
+        const database = databases[databases.length - 1] as string;
+        const indexes = await client.db(database).collection('accounts').listIndexes().toArray();
+        const keys = Object.fromEntries(indexes.map((index) => [index.name, index.key]));
+        expect(keys).to.deep.include({
+          by_position: { position: 1, _id: 1 },
+          by_owner: { 'doc.owner': 1, position: 1, _id: 1 },
+          by_owner_currency: { 'doc.owner': 1, 'doc.currency': 1, position: 1, _id: 1 },
+        });
+        expect(indexes).to.have.length(4); // with _id_
+      } finally {
+        await client.close();
+      }
+    });
+
+    it('rejects ping when the server cannot be reached', async function () {
+      const unreachable = new MongoReadStore({
+        url: 'mongodb://127.0.0.1:9/',
+        database: 'none',
+        clientOptions: { serverSelectionTimeoutMS: 300 },
+      });
+      let failed = false;
+      try {
+        await unreachable.ping();
+      } catch {
+        failed = true;
+      } finally {
+        await unreachable.close();
+      }
+      expect(failed).to.equal(true);
+    });
+  });
+});
