@@ -3,8 +3,10 @@ import type { RateSnapshot, RateSource } from '../../ports/rate-source.ts';
 import { backoffDelayMs, parseRetryAfterMs } from './backoff.ts';
 import type { BackoffPolicy } from './backoff.ts';
 import { RATE_BASE } from './currencies.ts';
-import type { Decimal } from './decimal.ts';
-import { formatDecimal, isPositive, movedMoreThan, parseDecimal } from './decimal.ts';
+import { isDomainError } from '../../domain/errors.ts';
+import { formatDecimal, parseDecimal, rationalFromDecimal } from '../../domain/money/index.ts';
+import type { Rational } from '../../domain/money/index.ts';
+import { movedMoreThan } from './rate-move.ts';
 import { createListenerSet } from './listener-set.ts';
 
 /**
@@ -66,13 +68,13 @@ export interface CoinbaseRateSource extends RateSource {
 }
 
 interface TrustedRate {
-  value: Decimal;
+  value: Rational;
   text: string;
   trustedAt: Date;
 }
 
 interface PendingJump {
-  value: Decimal;
+  value: Rational;
   count: number;
 }
 
@@ -125,6 +127,21 @@ const readBody = async (response: Response, maxBytes: number): Promise<string> =
   return Buffer.concat(chunks).toString('utf8');
 };
 
+/** The exact value and canonical text of rate text, or why it is not a usable rate. */
+const readRate = (
+  raw: unknown,
+): { value: Rational; text: string } | 'not_numeric' | 'not_positive' => {
+  if (typeof raw !== 'string') return 'not_numeric';
+  try {
+    const decimal = parseDecimal(raw, 'rate');
+    return { value: rationalFromDecimal(decimal), text: formatDecimal(decimal) };
+  } catch (error) {
+    if (isDomainError(error) && error.code === 'rate_not_positive') return 'not_positive';
+    if (isDomainError(error)) return 'not_numeric';
+    throw error;
+  }
+};
+
 const positiveInteger = (name: string, value: number): number => {
   if (!Number.isSafeInteger(value) || value <= 0) {
     throw new RangeError(`coinbase rates: ${name} must be a positive integer, got ${value}`);
@@ -152,12 +169,13 @@ export const createCoinbaseRateSource = (
   if (!Number.isSafeInteger(confirmJumpAfter) || confirmJumpAfter < 0) {
     throw new RangeError('coinbase rates: confirmJumpAfter must be a whole number');
   }
-  const maxMove = parseDecimal(options.maxMove);
-  if (maxMove === null || !isPositive(maxMove)) {
+  const maxMoveRead = readRate(options.maxMove);
+  if (typeof maxMoveRead === 'string') {
     throw new RangeError(
       `coinbase rates: maxMove must be a positive decimal, got ${options.maxMove}`,
     );
   }
+  const maxMove = maxMoveRead.value;
   const currencies = [...new Set(options.currencies)];
   if (currencies.length === 0) throw new RangeError('coinbase rates: no currencies');
   const badCode = currencies.find((code) => !CURRENCY_CODE.test(code));
@@ -220,25 +238,25 @@ export const createCoinbaseRateSource = (
     }
   };
 
-  /** Whether to trust `raw` as the new rate for `code`, which may confirm a pending jump. */
-  const judge = (code: string, raw: unknown): Decimal | RateRejection => {
+  /** Whether to trust `raw` as the new rate for `code`; it may confirm a pending jump. */
+  const judge = (code: string, raw: unknown, fetchedAt: Date): TrustedRate | RateRejection => {
     if (raw === undefined || raw === null) return 'missing';
-    const value = typeof raw === 'string' ? parseDecimal(raw) : null;
-    if (value === null) return 'not_numeric';
-    if (!isPositive(value)) return 'not_positive';
+    const read = readRate(raw);
+    if (typeof read === 'string') return read;
+    const candidate = { ...read, trustedAt: fetchedAt };
     const previous = trusted.get(code);
-    if (!previous || !movedMoreThan(previous.value, value, maxMove)) return value;
+    if (!previous || !movedMoreThan(previous.value, read.value, maxMove)) return candidate;
     const jump = pending.get(code);
-    const count = jump && !movedMoreThan(jump.value, value, maxMove) ? jump.count + 1 : 1;
+    const count = jump && !movedMoreThan(jump.value, read.value, maxMove) ? jump.count + 1 : 1;
     if (confirmJumpAfter === 0 || count < confirmJumpAfter) {
-      pending.set(code, { value, count });
+      pending.set(code, { value: read.value, count });
       return 'jump';
     }
     logger.warn(
-      { currency: code, from: previous.text, to: formatDecimal(value), polls: count },
+      { currency: code, from: previous.text, to: read.text, polls: count },
       'rate jump confirmed; trusting the new level',
     );
-    return value;
+    return candidate;
   };
 
   /** Trusts or rejects each currency of a well-formed answer; returns the rejections. */
@@ -249,9 +267,9 @@ export const createCoinbaseRateSource = (
     const rejected: Record<string, RateRejection> = {};
     for (const code of currencies) {
       const raw = code === base ? '1' : Object.hasOwn(rates, code) ? rates[code] : undefined;
-      const verdict = judge(code, raw);
+      const verdict = judge(code, raw, fetchedAt);
       if (typeof verdict !== 'string') {
-        trusted.set(code, { value: verdict, text: formatDecimal(verdict), trustedAt: fetchedAt });
+        trusted.set(code, verdict);
         pending.delete(code);
         continue;
       }
@@ -272,7 +290,6 @@ export const createCoinbaseRateSource = (
     }
     return rejected;
   };
-
   const buildSnapshot = (): RateSnapshot | null => {
     const rates: Record<string, string> = {};
     let oldest: number | null = null;

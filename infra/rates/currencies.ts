@@ -1,33 +1,8 @@
-/**
- * The currencies the rate sources quote, all against USD. Kept in one place so it can be
- * replaced by the currency registry in domain/money once that exists.
- */
+import { currencies } from '../../domain/money/index.ts';
+
+/** The rate sources quote every registered currency against USD. */
 export const RATE_BASE = 'USD';
 
-export const RATE_CURRENCIES = [
-  'USD',
-  'EUR',
-  'GBP',
-  'BTC',
-  'ETH',
-  'LTC',
-  'BCH',
-  'XRP',
-  'ADA',
-  'SOL',
-  'DOT',
-  'DOGE',
-  'AVAX',
-  'POL',
-  'LINK',
-  'XLM',
-  'ATOM',
-  'ALGO',
-  'TRX',
-  'XTZ',
-  'ETC',
-  'USDC',
-  'USDT',
-] as const;
-
-export type RateCurrency = (typeof RATE_CURRENCIES)[number];
+export const RATE_CURRENCIES: readonly string[] = Object.freeze(
+  currencies().map((currency) => currency.code),
+);

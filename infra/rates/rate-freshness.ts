@@ -33,7 +33,7 @@ export const requireFreshRates = (
     throw new DomainError('unavailable', 'rates_stale', 'Exchange rates are out of date', {
       ageMs: ageMs(snapshot, now),
       maxAgeMs,
-      at: snapshot.at.toISOString(),
+      at: Number.isFinite(snapshot.at.getTime()) ? snapshot.at.toISOString() : null,
     });
   }
   return snapshot;

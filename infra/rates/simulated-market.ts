@@ -1,15 +1,14 @@
 import type { Logger } from 'pino';
 import type { RateSnapshot, RateSource } from '../../ports/rate-source.ts';
 import { RATE_BASE } from './currencies.ts';
-import type { Decimal } from './decimal.ts';
-import { divideToScale, formatDecimal, parseDecimal } from './decimal.ts';
+import { formatDecimal, parseDecimal } from '../../domain/money/index.ts';
 import { createListenerSet } from './listener-set.ts';
 import { integerBetween, mulberry32 } from './prng.ts';
 
 /**
  * The embedded rate source: a seeded random walk around realistic USD prices. Prices are
  * USD per unit in 18-decimal fixed point; published rates are their inverse (units per
- * USD, the port's convention), rounded half-up to 18 decimals.
+ * USD, the port's convention), rounded down to 18 decimals.
  */
 
 const PRICE_SCALE = 18;
@@ -74,12 +73,14 @@ export interface SimulatedMarket extends RateSource {
 }
 
 const toPriceUnits = (code: string, anchorUsd: string): bigint => {
-  const anchor = parseDecimal(anchorUsd);
-  if (anchor === null || anchor.units <= 0n || anchor.scale > PRICE_SCALE) {
-    throw new RangeError(`simulated market: bad anchor price for ${code}: ${anchorUsd}`);
-  }
-  return anchor.units * 10n ** BigInt(PRICE_SCALE - anchor.scale);
+  const { digits, scale } = parseDecimal(anchorUsd, 'anchor');
+  if (scale > PRICE_SCALE) throw new RangeError(`simulated market: ${code} anchor too precise`);
+  return digits * 10n ** BigInt(PRICE_SCALE - scale);
 };
+
+/** Units per USD of something priced at `price` USD (18-decimal fixed point), as text. */
+const rateText = (price: bigint): string =>
+  formatDecimal({ digits: (ONE_PRICE * ONE_PRICE) / price, scale: PRICE_SCALE });
 
 const clampPpm = (value: bigint, max: bigint): bigint =>
   value > max ? max : value < -max ? -max : value;
@@ -111,13 +112,7 @@ export const createSimulatedMarket = (options: SimulatedMarketOptions): Simulate
 
   const snapshot = (): RateSnapshot => {
     const rates: Record<string, string> = {};
-    const oneUsd: Decimal = { units: 1n, scale: 0 };
-    for (const code of codes) {
-      const price = prices.get(code) ?? 0n;
-      rates[code] = formatDecimal(
-        divideToScale(oneUsd, { units: price, scale: PRICE_SCALE }, PRICE_SCALE),
-      );
-    }
+    for (const code of codes) rates[code] = rateText(prices.get(code) ?? ONE_PRICE);
     return Object.freeze({ base: RATE_BASE, rates: Object.freeze(rates), at: clock() });
   };
 
