@@ -78,6 +78,42 @@ describe('MongoReadStore', function () {
       }
     });
 
+    it('serves filtered finds in cursor order from an index (MongoDB only)', async function () {
+      if (server?.description.startsWith('FerretDB')) {
+        console.log(
+          '      (FerretDB plans queries its own way; the index plan is checked on MongoDB)',
+        );
+        this.skip();
+      }
+      await store.ensureCollection({ name: 'accounts', indexes: [['owner']] });
+      await store.apply(
+        Array.from({ length: 50 }, (_, i) => ({
+          collection: 'accounts',
+          id: `a${i}`,
+          position: BigInt(i + 1),
+          doc: { owner: `u${i % 5}` },
+        })),
+      );
+      const client = new MongoClient(server?.url ?? '', { useBigInt64: true });
+      try {
+        const database = databases[databases.length - 1] as string;
+        // The same query shape as MongoReadStore.find with a filter and a cursor.
+        const plan = await client
+          .db(database)
+          .collection('accounts')
+          .find({ 'doc.owner': 'u1', position: { $lt: 40n } })
+          .sort({ position: -1, _id: -1 })
+          .limit(3)
+          .explain('queryPlanner');
+        const text = JSON.stringify(plan.queryPlanner?.winningPlan);
+        expect(text).to.include('IXSCAN');
+        expect(text).to.include('by_owner');
+        expect(text).not.to.include('"SORT"');
+      } finally {
+        await client.close();
+      }
+    });
+
     it('rejects ping when the server cannot be reached', async function () {
       const unreachable = new MongoReadStore({
         url: 'mongodb://127.0.0.1:9/',
