@@ -1,0 +1,69 @@
+import type {
+  RegistrationCompleted,
+  RequestCode,
+  VerificationBlocked,
+  VerificationCodeIssued,
+  VerificationFailed,
+  Verify,
+} from '../../../domain/user/index.ts';
+
+export const T0 = '2025-03-01T12:00:00.000Z';
+export const MAIL = 'alice@example.com';
+
+/** The instant `seconds` after T0, in the canonical form events carry. */
+export const at = (seconds: number): string =>
+  new Date(Date.parse(T0) + seconds * 1000).toISOString();
+
+export const requestCode = (seconds: number, codeHash = 'hash-A', mail = MAIL): RequestCode => ({
+  type: 'RequestCode',
+  mail,
+  codeHash,
+  now: at(seconds),
+});
+
+export const verify = (
+  seconds: number,
+  codeHash = 'hash-A',
+  overrides: Partial<Verify> = {},
+): Verify => ({
+  type: 'Verify',
+  mail: MAIL,
+  codeHash,
+  now: at(seconds),
+  userId: 'user-1',
+  name: 'Alice',
+  lastName: 'Liddell',
+  passwordHash: '$2b$10$passwordhash',
+  ...overrides,
+});
+
+export const issued = (
+  seconds: number,
+  codeHash = 'hash-A',
+  ttlSeconds = 600,
+): VerificationCodeIssued => ({
+  type: 'VerificationCodeIssued',
+  data: { mail: MAIL, codeHash, issuedAt: at(seconds), expiresAt: at(seconds + ttlSeconds) },
+});
+
+export const failed = (attempts: number, remaining: number): VerificationFailed => ({
+  type: 'VerificationFailed',
+  data: { mail: MAIL, attempts, remaining },
+});
+
+export const blocked = (untilSeconds: number): VerificationBlocked => ({
+  type: 'VerificationBlocked',
+  data: { mail: MAIL, until: at(untilSeconds) },
+});
+
+export const completed = (seconds: number): RegistrationCompleted => ({
+  type: 'RegistrationCompleted',
+  data: {
+    mail: MAIL,
+    userId: 'user-1',
+    name: 'Alice',
+    lastName: 'Liddell',
+    passwordHash: '$2b$10$passwordhash',
+    registeredAt: at(seconds),
+  },
+});
