@@ -145,6 +145,13 @@ export const parseAmount = (text: string | number, currency: Currency): bigint =
   return minor;
 };
 
+/**
+ * The largest amount, in minor units, that the domain parses, stores or lets a balance reach:
+ * just under 10^30 whole units. Deciders enforce it, so every recorded amount parses again.
+ */
+export const maxMinorUnits = (currency: Currency): bigint =>
+  10n ** BigInt(MAX_INTEGER_DIGITS + currency.scale) - 1n;
+
 /** Minor units of a stored non-negative amount such as a balance (zero allowed; text only). */
 export const parseMinorUnits = (text: string, currency: Currency): bigint =>
   toMinor(readDecimalText(text, 'amount'), currency, 'amount');

@@ -3,6 +3,7 @@ export { currencies, currency, isCurrency, type Currency, type CurrencyCode } fr
 export {
   formatAmount,
   formatDecimal,
+  maxMinorUnits,
   parseAmount,
   parseDecimal,
   parseMinorUnits,

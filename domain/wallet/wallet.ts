@@ -6,7 +6,7 @@ import { accept, reject, type Decider, type Decision } from '../decider.ts';
 import { DomainError, isDomainError } from '../errors.ts';
 import { convert } from '../money/convert.ts';
 import { currencies, currency, type Currency, type CurrencyCode } from '../money/currency.ts';
-import { formatAmount } from '../money/decimal.ts';
+import { formatAmount, maxMinorUnits } from '../money/decimal.ts';
 import { invert, type Rational } from '../money/rational.ts';
 import { canonicalRate, parseRate } from '../money/rate.ts';
 import type { Buy, Deposit, QuotedRate, Sell, WalletCommand, Withdraw } from './wallet-commands.ts';
@@ -65,6 +65,31 @@ const requirePositive = (value: bigint, name: string, code: string, unit: Curren
   }
 };
 
+// Limits keep every amount the wallet records parseable again (see maxMinorUnits).
+const requireAmountWithinLimit = (amount: bigint, unit: Currency): void => {
+  const limit = maxMinorUnits(unit);
+  if (amount > limit) {
+    throw new DomainError(
+      'validation',
+      'amount_too_large',
+      `amount must be at most ${formatAmount(limit, unit)} ${unit.code}`,
+      { field: 'amount', currency: unit.code, maximum: formatAmount(limit, unit) },
+    );
+  }
+};
+
+const requireBalanceWithinLimit = (balance: bigint, unit: Currency): void => {
+  const limit = maxMinorUnits(unit);
+  if (balance > limit) {
+    throw new DomainError(
+      'rule',
+      'balance_limit_exceeded',
+      `the ${unit.code} balance would exceed ${formatAmount(limit, unit)} ${unit.code}`,
+      { currency: unit.code, maximum: formatAmount(limit, unit) },
+    );
+  }
+};
+
 const requireCovered = (state: WalletState, unit: Currency, required: bigint): void => {
   const balance = balanceOf(state, unit.code);
   if (balance < required) {
@@ -116,7 +141,9 @@ const deposit = (command: Deposit, state: WalletState): Decision<WalletEvent> =>
   const userId = requireUser(command.userId);
   const unit = ofKind(command.currency ?? 'USD', 'fiat', 'deposits');
   requirePositive(command.amount, 'amount', 'amount_not_positive', unit);
+  requireAmountWithinLimit(command.amount, unit);
   const balance = balanceOf(state, unit.code) + command.amount;
+  requireBalanceWithinLimit(balance, unit);
   return accept({
     type: 'FundsDeposited',
     data: {
@@ -132,6 +159,7 @@ const withdraw = (command: Withdraw, state: WalletState): Decision<WalletEvent> 
   const userId = requireUser(command.userId);
   const unit = ofKind(command.currency ?? 'USD', 'fiat', 'withdrawals');
   requirePositive(command.amount, 'amount', 'amount_not_positive', unit);
+  requireAmountWithinLimit(command.amount, unit);
   requireCovered(state, unit, command.amount);
   const balance = balanceOf(state, unit.code) - command.amount;
   return accept({
@@ -151,9 +179,18 @@ const readTrade = (command: Buy | Sell, purpose: string) => {
   const coin = ofKind(command.currency, 'crypto', purpose);
   const quote = quoteOf(command.quote);
   requirePositive(command.amount, 'amount', 'amount_not_positive', coin);
+  requireAmountWithinLimit(command.amount, coin);
   const rate = readRate(command.rate, coin);
   const quotePerCoin = invert(rate.perQuote);
   const oneCoin = 10n ** BigInt(coin.scale);
+  if (convert(oneCoin, coin, quote, quotePerCoin, 'down') > maxMinorUnits(quote)) {
+    throw new DomainError(
+      'unavailable',
+      'rate_invalid',
+      `no usable ${coin.code} rate: ${rate.text} ${coin.code} per ${quote.code} prices 1 ${coin.code} beyond any limit`,
+      { currency: coin.code },
+    );
+  }
   return { userId, coin, quote, rate, quotePerCoin, oneCoin };
 };
 
@@ -218,6 +255,7 @@ const buy = (command: Buy, state: WalletState): Decision<WalletEvent> => {
   // The user pays: the cost rounds up.
   const cost = convert(command.amount, coin, quote, quotePerCoin, 'up');
   requireCovered(state, quote, cost);
+  requireBalanceWithinLimit(balanceOf(state, coin.code) + command.amount, coin);
   return accept({
     type: 'CryptoBought',
     data: {
@@ -250,6 +288,7 @@ const sell = (command: Sell, state: WalletState): Decision<WalletEvent> => {
   const proceeds = convert(command.amount, coin, quote, quotePerCoin, 'down');
   requireTradeable(command.amount, trade, proceeds);
   requireCovered(state, coin, command.amount);
+  requireBalanceWithinLimit(balanceOf(state, quote.code) + proceeds, quote);
   return accept({
     type: 'CryptoSold',
     data: {

@@ -6,6 +6,7 @@ import {
   formatDecimal,
   parseAmount,
   parseDecimal,
+  maxMinorUnits,
   parseMinorUnits,
 } from '../../../domain/money/decimal.ts';
 import { DomainError } from '../../../domain/errors.ts';
@@ -129,6 +130,17 @@ describe('decimal amounts', () => {
     expect(parseMinorUnits('64.05', USD)).to.equal(6405n);
     expect(() => parseMinorUnits('-1', USD)).to.throw(DomainError);
     expect(() => parseMinorUnits('0.001', USD)).to.throw(DomainError);
+  });
+
+  it('parses every amount up to maxMinorUnits and nothing above it', () => {
+    for (const c of currencies()) {
+      const max = maxMinorUnits(c);
+      expect(parseAmount(formatAmount(max, c), c)).to.equal(max);
+      expect(parseMinorUnits(formatAmount(max, c), c)).to.equal(max);
+      expect(rejection(() => parseAmount(formatAmount(max + 1n, c), c)).code).to.equal(
+        'amount_too_large',
+      );
+    }
   });
 
   it('adds "0.1" and "0.2" to exactly "0.3"', () => {
