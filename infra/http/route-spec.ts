@@ -27,19 +27,26 @@ export interface RouteSpec {
   handle: (req: Request, res: Response) => Promise<void> | void;
 }
 
+export interface MountOptions {
+  authenticate: Authenticator;
+  /** Runs before handlers of routes marked `readYourWrites`. */
+  readYourWrites?: RequestHandler;
+}
+
 export const mountRoutes = (
   router: Router,
   routes: readonly RouteSpec[],
-  authenticate: Authenticator,
+  options: MountOptions,
 ): void => {
   for (const route of routes) {
     const chain: RequestHandler[] = [];
     if (route.auth !== undefined) {
-      chain.push(authenticate);
+      chain.push(options.authenticate);
       if (Array.isArray(route.auth)) chain.push(requireRole(route.auth));
     }
     if (route.query !== undefined) chain.push(validateQuery(route.query));
     if (route.body !== undefined) chain.push(validateBody(route.body));
+    if (route.readYourWrites && options.readYourWrites) chain.push(options.readYourWrites);
     chain.push(async (req: Request, res: Response, next: NextFunction) => {
       try {
         await route.handle(req, res);

@@ -1,0 +1,134 @@
+import { principalOf } from '../infra/http/authenticate.ts';
+import { HttpProblem } from '../infra/http/problem.ts';
+import type { RouteSpec } from '../infra/http/route-spec.ts';
+import { MAX_HISTORY_LIMIT, type ReadModelQueries } from '../projections/queries.ts';
+import { currencies } from '../domain/money/index.ts';
+
+const problems = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((status) => [status, { description: `problem+json (${status})` }]),
+  );
+
+const balancesSchema = {
+  type: 'object',
+  additionalProperties: { type: 'string' },
+  example: { USD: '64.05', BTC: '1.0054' },
+} as const;
+
+export const historyQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    currency: {
+      type: 'string',
+      enum: currencies().map((c) => c.code),
+      description: 'Only entries in this currency',
+    },
+    type: {
+      type: 'string',
+      enum: ['deposit', 'withdrawal', 'buy', 'sell'],
+      description: 'Only entries of this type',
+    },
+    cursor: {
+      type: 'string',
+      maxLength: 64,
+      pattern: '^[A-Za-z0-9_-]+$',
+      description: '`nextCursor` of the previous page',
+    },
+    limit: {
+      type: 'string',
+      pattern: '^[0-9]{1,3}$',
+      description: `Entries per page, 1 to ${MAX_HISTORY_LIMIT} (default 50)`,
+    },
+    minPosition: {
+      type: 'string',
+      pattern: '^[0-9]{1,20}$',
+      description: 'Same as the X-Min-Position header',
+    },
+  },
+} as const;
+
+const minPositionOnly = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { minPosition: historyQuery.properties.minPosition },
+} as const;
+
+/** The caller's own profile, balances and history; the user id only ever comes from the token. */
+export const userReadRoutes = (queries: ReadModelQueries): RouteSpec[] => [
+  {
+    method: 'get',
+    path: '/api/user/me',
+    operationId: 'me',
+    summary: 'The signed-in user',
+    tags: ['user'],
+    auth: true,
+    query: minPositionOnly,
+    readYourWrites: true,
+    responses: { 200: { description: 'Profile' }, ...problems(401, 404, 503) },
+    handle: async (req, res) => {
+      const user = await queries.getUser(principalOf(req).userId);
+      if (user === null)
+        throw new HttpProblem(
+          404,
+          'user_not_found',
+          'No profile yet for this user; retry shortly.',
+        );
+      res.json({ status: true, ...user });
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/user/wallet/balance',
+    operationId: 'balance',
+    summary: "Every balance of the caller's wallet, decimal strings by currency",
+    tags: ['wallet'],
+    auth: true,
+    query: minPositionOnly,
+    readYourWrites: true,
+    responses: { 200: { description: 'Balances', schema: balancesSchema }, ...problems(401, 503) },
+    handle: async (req, res) => {
+      res.json(await queries.getBalances(principalOf(req).userId));
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/user/wallet/history',
+    operationId: 'history',
+    summary: "The caller's transactions, newest first, with cursor pagination",
+    tags: ['wallet'],
+    auth: true,
+    query: historyQuery,
+    readYourWrites: true,
+    responses: {
+      200: { description: 'A page of entries and the cursor of the next one' },
+      ...problems(400, 401, 503),
+    },
+    handle: async (req, res) => {
+      const query = req.query as {
+        currency?: string;
+        type?: 'deposit' | 'withdrawal' | 'buy' | 'sell';
+        cursor?: string;
+        limit?: string;
+      };
+      const limit = query.limit === undefined ? 50 : Number(query.limit);
+      if (limit < 1 || limit > MAX_HISTORY_LIMIT) {
+        throw new HttpProblem(
+          400,
+          'validation_failed',
+          `limit must be from 1 to ${MAX_HISTORY_LIMIT}.`,
+          {
+            errors: [{ field: 'limit', message: `must be from 1 to ${MAX_HISTORY_LIMIT}` }],
+          },
+        );
+      }
+      const page = await queries.listHistory(principalOf(req).userId, {
+        limit,
+        ...(query.currency === undefined ? {} : { currency: query.currency }),
+        ...(query.type === undefined ? {} : { type: query.type }),
+        ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
+      });
+      res.json(page);
+    },
+  },
+];
