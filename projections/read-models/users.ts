@@ -1,0 +1,69 @@
+import type { RecordedEvent } from '../../ports/event-store.ts';
+import type { DocumentWrite } from '../../ports/read-store.ts';
+import { BASE_ROLE, type Role } from '../../domain/user/roles.ts';
+import type { ReadModel } from '../read-model.ts';
+import { decodeUserEvent } from './decode-events.ts';
+
+export const USERS = 'users';
+/**
+ * Roles live in documents of their own (one per user and role) rather than in a list on the
+ * user's document: a grant or revoke then maps to a write by itself, without reading the
+ * stored list, and re-delivery stays a no-op. Queries put the list back together.
+ */
+export const USER_ROLES = 'user_roles';
+
+export type UserDocument = {
+  userId: string;
+  /** Normalized (trimmed, lower-case), as the registration recorded it. */
+  mail: string;
+  name: string;
+  lastName: string;
+  registeredAt: string;
+};
+
+export type UserRoleDocument = {
+  userId: string;
+  role: Role;
+  granted: boolean;
+};
+
+export const userRoleId = (userId: string, role: string): string => `${userId}:${role}`;
+
+const roleWrite = (userId: string, role: Role, granted: boolean, position: bigint) => {
+  const doc: UserRoleDocument = { userId, role, granted };
+  return { collection: USER_ROLES, id: userRoleId(userId, role), doc, position };
+};
+
+const project = (event: RecordedEvent): DocumentWrite[] => {
+  const decoded = decodeUserEvent(event);
+  if (!decoded) return [];
+  const { position } = event;
+  switch (decoded.type) {
+    // The registration completes before the account stream is written by a reaction; the
+    // user is visible from the registration on, so a client reading its own write finds it.
+    case 'RegistrationCompleted':
+    case 'UserRegistered': {
+      const { userId, mail, name, lastName, registeredAt } = decoded.data;
+      const doc: UserDocument = { userId, mail, name, lastName, registeredAt };
+      const writes: DocumentWrite[] = [{ collection: USERS, id: userId, doc, position }];
+      if (decoded.type === 'RegistrationCompleted') {
+        writes.push(roleWrite(userId, BASE_ROLE, true, position));
+      }
+      return writes;
+    }
+    case 'RoleGranted':
+      return [roleWrite(decoded.data.userId, decoded.data.role, true, position)];
+    case 'RoleRevoked':
+      return [roleWrite(decoded.data.userId, decoded.data.role, false, position)];
+    default:
+      return [];
+  }
+};
+
+export const usersReadModel: ReadModel = {
+  collections: [
+    { name: USERS, indexes: [['mail']] },
+    { name: USER_ROLES, indexes: [['userId', 'granted']] },
+  ],
+  project,
+};

@@ -1,0 +1,13 @@
+import type { Projection } from './read-model.ts';
+import { balancesReadModel } from './read-models/balances.ts';
+import { historyReadModel } from './read-models/history.ts';
+import { usersReadModel } from './read-models/users.ts';
+
+/** The read models the read API serves: users, balances and transaction history. */
+export const walletReadModels: Projection = {
+  name: 'wallet-read-models',
+  readModels: [usersReadModel, balancesReadModel, historyReadModel],
+};
+
+/** Every projection this deployment runs, by name (what `cambio projections rebuild` takes). */
+export const PROJECTIONS: readonly Projection[] = Object.freeze([walletReadModels]);
