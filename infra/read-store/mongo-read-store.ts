@@ -261,7 +261,9 @@ export class MongoReadStore implements ReadStore {
   async #upsertGuarded(
     collection: Collection<StoredShape>,
     operations: AnyBulkWriteOperation<StoredShape>[],
+    retry = true,
   ): Promise<void> {
+    if (operations.length === 0) return;
     try {
       await collection.bulkWrite(operations, { ordered: false });
     } catch (error) {
@@ -270,6 +272,13 @@ export class MongoReadStore implements ReadStore {
       if (!(error instanceof MongoBulkWriteError) || error.writeConcernError) throw error;
       const writeErrors = [error.writeErrors].flat();
       if (writeErrors.length === 0 || writeErrors.some((e) => e.code !== duplicateKey)) throw error;
+      // Unless another writer inserted the same new document at the same moment: then this
+      // write may be the newer one. Once the document exists the filter decides, so one retry
+      // settles it.
+      if (retry) {
+        const again = writeErrors.map((e) => operations[e.index]).filter((op) => op !== undefined);
+        await this.#upsertGuarded(collection, again, false);
+      }
     }
   }
 

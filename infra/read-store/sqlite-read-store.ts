@@ -93,7 +93,7 @@ export class SqliteReadStore implements ReadStore {
       if (fields.length === 0) throw new Error(`empty index on collection ${spec.name}`);
       return fields.map(assertFieldName);
     });
-    this.#db.transaction(() => {
+    this.#inTransaction(() => {
       this.#createTable(table);
       for (const fields of indexes) {
         const columns = [...fields.map(fieldExpr), 'position', 'id'].join(', ');
@@ -101,7 +101,7 @@ export class SqliteReadStore implements ReadStore {
           `CREATE INDEX IF NOT EXISTS "${table}_by_${fields.join('_')}" ON "${table}" (${columns})`,
         );
       }
-    })();
+    });
   }
 
   async apply(
@@ -115,7 +115,7 @@ export class SqliteReadStore implements ReadStore {
       position: assertPosition(write.position, 'document'),
       doc: JSON.stringify(write.doc),
     }));
-    this.#db.transaction(() => {
+    this.#inTransaction(() => {
       for (const row of rows) {
         if (!this.#hasTable(row.table)) this.#createTable(row.table);
         this.#statement(
@@ -125,7 +125,7 @@ export class SqliteReadStore implements ReadStore {
         ).run(row.id, row.position, row.doc);
       }
       if (checkpoint) this.#writeCheckpoint(checkpoint.name, checkpoint.position);
-    })();
+    });
   }
 
   async get<T extends JsonObject = JsonObject>(
@@ -215,6 +215,16 @@ export class SqliteReadStore implements ReadStore {
       `INSERT INTO checkpoints (name, position) VALUES (?, ?)
        ON CONFLICT (name) DO UPDATE SET position = excluded.position`,
     ).run(name, position);
+  }
+
+  #inTransaction(work: () => void): void {
+    try {
+      this.#db.transaction(work)();
+    } catch (error) {
+      // A rolled-back transaction may have created tables that are gone again.
+      this.#tables.clear();
+      throw error;
+    }
   }
 
   #createTable(table: string): void {

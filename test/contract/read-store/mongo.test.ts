@@ -40,7 +40,13 @@ describe('MongoReadStore', function () {
     }
   });
 
-  readStoreContract('MongoDB', makeStore);
+  readStoreContract('MongoDB', makeStore, {
+    racingWritersUnsupported: () =>
+      server?.description.startsWith('FerretDB')
+        ? 'FerretDB 1.x runs a conditional update as a read then a write, so of two racing ' +
+          'writers the older can win; MongoDB updates one document atomically'
+        : undefined,
+  });
 
   describe('MongoDB specifics', function () {
     let store: MongoReadStore;

@@ -15,6 +15,11 @@ export interface ReadStoreContractOptions {
    * rest of the batch and the checkpoint are rolled back with it.
    */
   failWritesOf?: (store: ReadStore, collection: string, id: string) => Promise<void>;
+  /**
+   * Says why the server cannot keep the newest of several writers racing on one document
+   * (one active projector per projection never races); undefined when it can.
+   */
+  racingWritersUnsupported?: () => string | undefined;
 }
 
 const accounts: CollectionSpec = { name: 'accounts', indexes: [['owner'], ['owner', 'currency']] };
@@ -226,6 +231,25 @@ export const readStoreContract = (
         expect(ids(snapshot)).to.deep.equal(['a', 'b', 'c']);
         expect(snapshot.map((d) => d.doc.v)).to.deep.equal(['a3', 'b4', 'c4']);
         expect(await store.getCheckpoint('p')).to.equal(4n);
+      });
+
+      it('keeps the newest write when writers race on a new document', async function () {
+        const unsupported = options.racingWritersUnsupported?.();
+        if (unsupported) {
+          console.log(`      (${name}: ${unsupported})`);
+          this.skip();
+        }
+        for (let round = 0; round < 5; round++) {
+          const positions = [7n, 3n, 10n, 1n, 9n, 5n, 2n, 8n, 6n, 4n];
+          await Promise.all(
+            positions.map((p) => store.apply([write(`race${round}`, p, { v: Number(p) })])),
+          );
+          expect(await store.get('accounts', `race${round}`)).to.deep.equal({
+            id: `race${round}`,
+            position: 10n,
+            doc: { v: 10 },
+          });
+        }
       });
 
       it('handles positions beyond 2^53 exactly', async function () {

@@ -114,6 +114,28 @@ describe('SqliteReadStore', function () {
       }
     });
 
+    it('forgets a table whose creation was rolled back with its batch', async function () {
+      const other = new Database(file);
+      other.exec(`CREATE TRIGGER refuse BEFORE INSERT ON doc_accounts
+                   BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END`);
+      other.close();
+      const batch = [
+        { collection: 'fresh', id: 'f1', position: 1n, doc: { v: 1 } },
+        { collection: 'accounts', id: 'a1', position: 1n, doc: { v: 1 } },
+      ];
+      let failed = false;
+      try {
+        await store.apply(batch);
+      } catch {
+        failed = true;
+      }
+      expect(failed).to.equal(true);
+      expect(await store.get('fresh', 'f1')).to.equal(null);
+      expect(await store.find('fresh', { order: 'asc', limit: 1 })).to.deep.equal([]);
+      await store.apply([batch[0] as (typeof batch)[0]]);
+      expect((await store.get('fresh', 'f1'))?.doc).to.deep.equal({ v: 1 });
+    });
+
     it('creates the database folder when missing', async function () {
       const nested = new SqliteReadStore({ file: join(dir, 'nested', 'deeper', 'read.sqlite') });
       try {
