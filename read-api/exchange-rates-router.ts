@@ -96,6 +96,6 @@ const noAuthenticator: Authenticator = () => {
 
 export const exchangeRatesRouter = (rates: RatesView): Router => {
   const router = Router();
-  mountRoutes(router, exchangeRatesRoutes(rates), noAuthenticator);
+  mountRoutes(router, exchangeRatesRoutes(rates), { authenticate: noAuthenticator });
   return router;
 };

@@ -9,6 +9,11 @@ export type RequestCode = {
   mail: string;
   /** Hash of the freshly generated code that will be mailed. */
   codeHash: string;
+  /**
+   * Random nonce the code is derived from with the server key; recorded so the mail can be
+   * (re)sent from the event alone, while the code itself is never stored.
+   */
+  codeNonce: string;
   /** ISO-8601 instant read by the handler. */
   now: string;
 };

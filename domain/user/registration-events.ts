@@ -7,6 +7,8 @@ export type VerificationCodeIssuedData = {
   mail: string;
   /** Hash of the mailed code; the code itself is never stored. */
   codeHash: string;
+  /** What the code is derived from with the server key; useless without that key. */
+  codeNonce: string;
   issuedAt: string;
   expiresAt: string;
 };

@@ -133,7 +133,7 @@ const decideRequestCode = (
   state: RegistrationState,
   policy: RegistrationPolicy,
 ): Decision<RegistrationEvent> => {
-  requireInternal(command, ['codeHash', 'now']);
+  requireInternal(command, ['codeHash', 'codeNonce', 'now']);
   const parsed = tryNormalizeMail(command.mail);
   if (!parsed.ok) return reject(parsed.error);
   const { mail } = parsed;
@@ -155,6 +155,7 @@ const decideRequestCode = (
     data: {
       mail,
       codeHash: command.codeHash,
+      codeNonce: command.codeNonce,
       issuedAt: now,
       expiresAt: addSeconds(now, policy.codeTtlSeconds),
     },

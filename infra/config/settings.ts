@@ -30,7 +30,7 @@ export interface Config {
   coinbaseUrl: string;
   ratesPollMs: number;
   ratesMaxAgeMs: number;
-  jwtSecret: string;
+  secret: string;
   jwtIssuer: string;
   jwtAudience: string;
   accessTokenTtlSeconds: number;
@@ -326,12 +326,12 @@ export const SETTINGS: readonly Setting[] = [
     parse: integer(100, 86_400_000),
   },
   {
-    key: 'jwtSecret',
-    env: 'JWT_SECRET',
-    flag: '--jwt-secret',
+    key: 'secret',
+    env: 'CAMBIO_SECRET',
+    flag: '--secret',
     arg: '<secret>',
     description:
-      'HMAC secret for access tokens (HS256). Empty: the embedded deployment generates one and keeps it in the data directory; distributed API replicas must share one.',
+      'Server secret from which the access-token signing key (HS256) and the verification-code key are derived. Empty: generated once and kept in <data-dir>/secret.key; processes of one deployment must share it.',
     default: '',
     allowed: 'empty, or at least 32 characters',
     parse: (raw) => {

@@ -18,6 +18,7 @@ export const requestCode = (seconds: number, codeHash = 'hash-A', mail = MAIL): 
   type: 'RequestCode',
   mail,
   codeHash,
+  codeNonce: `nonce-${codeHash}`,
   now: at(seconds),
 });
 
@@ -43,7 +44,13 @@ export const issued = (
   ttlSeconds = 600,
 ): VerificationCodeIssued => ({
   type: 'VerificationCodeIssued',
-  data: { mail: MAIL, codeHash, issuedAt: at(seconds), expiresAt: at(seconds + ttlSeconds) },
+  data: {
+    mail: MAIL,
+    codeHash,
+    codeNonce: `nonce-${codeHash}`,
+    issuedAt: at(seconds),
+    expiresAt: at(seconds + ttlSeconds),
+  },
 });
 
 export const failed = (attempts: number, remaining: number): VerificationFailed => ({

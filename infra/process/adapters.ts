@@ -1,0 +1,89 @@
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from '../config/settings.ts';
+import type { Bus } from '../../ports/bus.ts';
+import type { EventStore } from '../../ports/event-store.ts';
+import type { ReadStore } from '../../ports/read-store.ts';
+import type { RateSource } from '../../ports/rate-source.ts';
+import { SqliteEventStore } from '../event-store/sqlite-event-store.ts';
+import { SqliteReadStore } from '../read-store/sqlite-read-store.ts';
+import { MongoReadStore } from '../read-store/mongo-read-store.ts';
+import { createInProcessBus } from '../bus/in-process-bus.ts';
+import { connectNatsBus } from '../bus/nats-bus.ts';
+import { createSimulatedMarket } from '../rates/simulated-market.ts';
+import { createCoinbaseRateSource } from '../rates/coinbase-rate-source.ts';
+import { RATE_CURRENCIES } from '../rates/currencies.ts';
+import { MAIL_QUEUE } from '../../ports/mail-requests.ts';
+import type { Mailer } from '../../ports/mailer.ts';
+import { createFileOutboxMailer } from '../mail/file-outbox-mailer.ts';
+import { createSmtpMailer } from '../mail/smtp-mailer.ts';
+
+/** Where the embedded deployment keeps its files, all under the data directory. */
+export const embeddedFiles = (dataDir: string) => ({
+  eventStore: join(dataDir, 'events.sqlite'),
+  readStore: join(dataDir, 'read.sqlite'),
+});
+
+/** The adapter each port gets, chosen by configuration. */
+export const openEventStore = (config: Config, logger: Logger): Promise<EventStore> =>
+  SqliteEventStore.open({
+    file: embeddedFiles(config.dataDir).eventStore,
+    synchronous: config.sqliteSynchronous,
+    logger: logger.child({ component: 'event-store' }),
+  });
+
+export const openReadStore = async (config: Config): Promise<ReadStore> =>
+  config.readStore === 'mongodb'
+    ? new MongoReadStore({ url: config.mongodbUrl, database: config.mongodbDatabase })
+    : new SqliteReadStore({ file: embeddedFiles(config.dataDir).readStore });
+
+export const openBus = (config: Config, logger: Logger): Promise<Bus> =>
+  config.bus === 'nats'
+    ? connectNatsBus({
+        servers: config.natsUrl.split(',').map((url) => url.trim()),
+        logger: logger.child({ component: 'bus' }),
+        name: `cambio-${config.role}`,
+        queues: [MAIL_QUEUE],
+      })
+    : Promise.resolve(createInProcessBus({ logger: logger.child({ component: 'bus' }) }));
+
+export const openRateSource = (config: Config, logger: Logger): RateSource =>
+  config.rates === 'coinbase'
+    ? createCoinbaseRateSource({
+        baseUrl: config.coinbaseUrl,
+        intervalMs: config.ratesPollMs,
+        timeoutMs: Math.min(10_000, config.ratesPollMs),
+        maxMove: '0.2',
+        currencies: RATE_CURRENCIES,
+        logger: logger.child({ component: 'rates' }),
+      })
+    : createSimulatedMarket({
+        seed: config.ratesSeed,
+        tickMs: config.ratesTickMs,
+        logger: logger.child({ component: 'rates' }),
+      });
+
+/** `smtp://user:pass@host:port` → nodemailer settings; `smtps:` means TLS from the first byte. */
+export const openMailer = (config: Config, logger: Logger): Mailer => {
+  if (config.mail === 'file') {
+    return createFileOutboxMailer({
+      directory: config.mailOutboxDir,
+      from: config.mailFrom,
+      logger,
+    });
+  }
+  const url = new URL(config.smtpUrl);
+  const secure = url.protocol === 'smtps:';
+  return createSmtpMailer({
+    host: url.hostname,
+    port: url.port === '' ? (secure ? 465 : 587) : Number(url.port),
+    secure,
+    ...(url.username === ''
+      ? {}
+      : {
+          auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) },
+        }),
+    from: config.mailFrom,
+    logger,
+  });
+};
