@@ -122,10 +122,11 @@ describe('registration decider', () => {
       expect(error?.kind).to.equal('conflict');
     });
 
-    it('treats a missing code hash or a malformed clock as a caller bug', () => {
+    it('treats a missing code hash or nonce, or a malformed clock, as a caller bug', () => {
       const decider = registrationDecider();
       const state = decider.initialState();
       expect(() => decider.decide({ ...requestCode(0), codeHash: '' }, state)).to.throw(TypeError);
+      expect(() => decider.decide({ ...requestCode(0), codeNonce: '' }, state)).to.throw(TypeError);
       expect(() => decider.decide({ ...requestCode(0), now: '2025-03-01 12:00' }, state)).to.throw(
         TypeError,
       );
