@@ -14,7 +14,8 @@ export const parseRetryAfterMs = (header: string | null, now: Date): number | nu
   if (header === null) return null;
   const text = header.trim();
   if (/^\d+$/.test(text)) return Math.min(Number.parseInt(text, 10) * 1000, MAX_RETRY_AFTER_MS);
-  const date = Date.parse(text);
+  // An HTTP date always names its day and month; this keeps "-5" or "2024" from parsing as one.
+  const date = /[a-z]{3}/i.test(text) ? Date.parse(text) : Number.NaN;
   if (Number.isNaN(date)) return null;
   return Math.min(Math.max(date - now.getTime(), 0), MAX_RETRY_AFTER_MS);
 };
