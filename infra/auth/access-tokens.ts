@@ -6,6 +6,8 @@ export interface Principal {
   userId: string;
   sessionId: string;
   roles: Role[];
+  /** When the token stops being valid (absent on tokens we sign ourselves before use). */
+  expiresAt?: Date;
 }
 
 export interface AccessTokenSettings {
@@ -43,5 +45,10 @@ export const verifyAccessToken = (settings: AccessTokenSettings, token: string):
     throw new jwt.JsonWebTokenError('token claims are incomplete');
   }
   const roles = Array.isArray(claims.roles) ? (claims.roles as Role[]) : [];
-  return { userId: claims.sub, sessionId: claims.sid, roles };
+  return {
+    userId: claims.sub,
+    sessionId: claims.sid,
+    roles,
+    ...(typeof claims.exp === 'number' ? { expiresAt: new Date(claims.exp * 1000) } : {}),
+  };
 };

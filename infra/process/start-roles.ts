@@ -6,6 +6,7 @@ import { walletRoutes } from '../../write-api/wallet-routes.ts';
 import { userReadRoutes } from '../../read-api/user-routes.ts';
 import { readYourWrites } from '../../read-api/read-your-writes.ts';
 import { exchangeRatesRoutes } from '../../read-api/exchange-rates-router.ts';
+import { attachWebSocketServer } from '../../read-api/websocket/websocket-server.ts';
 import { Projector } from '../../projections/projector.ts';
 import { ProjectionProgress } from '../../projections/projection-progress.ts';
 import { createReadModelQueries } from '../../projections/queries.ts';
@@ -202,6 +203,18 @@ export const startRoles = async (
   });
   const http = await listen(app, config.host, config.port);
   lifecycle.onStop('http server', () => http.close(config.shutdownTimeoutMs));
+  if (needs.readApi && latestRates) {
+    // Registered after the HTTP server so it closes first: sockets get 1001, not a cut.
+    const live = attachWebSocketServer({
+      server: http.server,
+      bus,
+      latestRates,
+      verifyAccessToken: async (token) => verifyAccessToken(tokenSettings, token),
+      logger: logger.child({ component: 'websocket' }),
+      metrics,
+    });
+    lifecycle.onStop('websocket server', () => live.close());
+  }
   return {
     port: http.port,
     bus,
