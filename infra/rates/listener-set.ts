@@ -5,7 +5,6 @@
 export interface ListenerSet<T> {
   add(listener: (value: T) => void): () => void;
   emit(value: T): void;
-  clear(): void;
 }
 
 export const createListenerSet = <T>(onError: (error: unknown) => void): ListenerSet<T> => {
@@ -27,9 +26,6 @@ export const createListenerSet = <T>(onError: (error: unknown) => void): Listene
           onError(error);
         }
       }
-    },
-    clear() {
-      listeners.clear();
     },
   };
 };

@@ -26,31 +26,31 @@ export interface SimulatedInstrument {
 
 const fiat = (anchorUsd: string): SimulatedInstrument => ({ anchorUsd, maxStepPpm: 300 });
 const stable = (anchorUsd: string): SimulatedInstrument => ({ anchorUsd, maxStepPpm: 100 });
-const crypto = (anchorUsd: string): SimulatedInstrument => ({ anchorUsd, maxStepPpm: 3_000 });
+const coin = (anchorUsd: string): SimulatedInstrument => ({ anchorUsd, maxStepPpm: 3_000 });
 
 /** Typical mid-2024 prices. USD is the base and never moves. */
 export const SIMULATED_INSTRUMENTS: Readonly<Record<string, SimulatedInstrument>> = {
   USD: { anchorUsd: '1', maxStepPpm: 0 },
   EUR: fiat('1.087'),
   GBP: fiat('1.266'),
-  BTC: crypto('60000'),
-  ETH: crypto('3000'),
-  LTC: crypto('80'),
-  BCH: crypto('400'),
-  XRP: crypto('0.55'),
-  ADA: crypto('0.45'),
-  SOL: crypto('150'),
-  DOT: crypto('7'),
-  DOGE: crypto('0.15'),
-  AVAX: crypto('30'),
-  POL: crypto('0.5'),
-  LINK: crypto('15'),
-  XLM: crypto('0.11'),
-  ATOM: crypto('8'),
-  ALGO: crypto('0.18'),
-  TRX: crypto('0.13'),
-  XTZ: crypto('0.9'),
-  ETC: crypto('25'),
+  BTC: coin('60000'),
+  ETH: coin('3000'),
+  LTC: coin('80'),
+  BCH: coin('400'),
+  XRP: coin('0.55'),
+  ADA: coin('0.45'),
+  SOL: coin('150'),
+  DOT: coin('7'),
+  DOGE: coin('0.15'),
+  AVAX: coin('30'),
+  POL: coin('0.5'),
+  LINK: coin('15'),
+  XLM: coin('0.11'),
+  ATOM: coin('8'),
+  ALGO: coin('0.18'),
+  TRX: coin('0.13'),
+  XTZ: coin('0.9'),
+  ETC: coin('25'),
   USDC: stable('1'),
   USDT: stable('1'),
 };
