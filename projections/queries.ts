@@ -132,7 +132,7 @@ export const createReadModelQueries = (
       return found ? readUser(readStore, generation, found.doc) : null;
     }, isNull);
 
-  const findUserByMail = (mail: string) => {
+  const findUserByMail = async (mail: string) => {
     const normalized = normalizeMail(mail);
     return onActive(async (generation) => {
       const [found] = await readStore.find<UserDocument>(generationCollection(USERS, generation), {
@@ -150,7 +150,7 @@ export const createReadModelQueries = (
       (balances) => Object.keys(balances).length === 0,
     );
 
-  const listHistory = (userId: string, query: HistoryQuery): Promise<HistoryPage> => {
+  const listHistory = async (userId: string, query: HistoryQuery): Promise<HistoryPage> => {
     const { limit } = query;
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_HISTORY_LIMIT) {
       throw invalid('limit', `limit must be an integer from 1 to ${MAX_HISTORY_LIMIT}`);
