@@ -7,12 +7,27 @@ export class ConfigError extends Error {
     readonly setting: Setting,
     readonly value: string,
     source: string,
+    allowed = setting.allowed,
   ) {
     super(
-      `invalid ${source}: ${JSON.stringify(value)} — ${setting.key} (${setting.env} / ${setting.flag}) must be ${setting.allowed}`,
+      `invalid ${source}: ${JSON.stringify(value)} — ${setting.key} (${setting.env} / ${setting.flag}) must be ${allowed}`,
     );
   }
 }
+
+/** Settings that are each valid alone but not together. */
+const checkCombination = (config: Config, sources: Record<string, string>): void => {
+  if (config.role !== 'all' && config.bus === 'in-process') {
+    const bus = SETTINGS.find((setting) => setting.key === 'bus');
+    if (bus === undefined) throw new Error('the bus setting is missing');
+    throw new ConfigError(
+      bus,
+      config.bus,
+      sources.bus ?? 'default',
+      `nats when the role is ${config.role}: separate processes only meet over NATS`,
+    );
+  }
+};
 
 /**
  * Resolves every setting: a flag wins over the environment, which wins over the default.
@@ -47,5 +62,6 @@ export const loadConfig = (
       throw new ConfigError(setting, value, sources[setting.key] ?? 'default');
     }
   }
+  checkCombination(config as unknown as Config, sources);
   return config as unknown as Config;
 };

@@ -1,0 +1,57 @@
+import { expect } from 'chai';
+import { ConfigError, loadConfig } from '../../../infra/config/load-config.ts';
+
+describe('configuration', () => {
+  it('uses the defaults for the embedded deployment', () => {
+    const config = loadConfig({});
+    expect(config).to.include({
+      role: 'all',
+      port: 3000,
+      eventStore: 'sqlite',
+      readStore: 'sqlite',
+      bus: 'in-process',
+      mail: 'file',
+    });
+    expect(config.mailOutboxDir).to.equal('./data/outbox');
+  });
+
+  it('lets a flag win over the environment, and the environment over the default', () => {
+    expect(loadConfig({ PORT: '4000' }).port).to.equal(4000);
+    expect(loadConfig({ PORT: '4000' }, { port: '5000' }).port).to.equal(5000);
+    expect(loadConfig({ CAMBIO_DATA_DIR: '/srv/cambio' }).mailOutboxDir).to.equal(
+      '/srv/cambio/outbox',
+    );
+  });
+
+  it('refuses a single role on the in-process bus: separate processes meet over NATS', () => {
+    expect(() => loadConfig({ CAMBIO_ROLE: 'write-api' })).to.throw(
+      ConfigError,
+      /CAMBIO_BUS.*nats/,
+    );
+    expect(loadConfig({ CAMBIO_ROLE: 'write-api', CAMBIO_BUS: 'nats' }).role).to.equal('write-api');
+  });
+
+  for (const [env, value] of [
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['PORT', '-1'],
+    ['CAMBIO_ROLE', 'everything'],
+    ['NATS_URL', 'http://nats:4222'],
+    ['CAMBIO_SECRET', 'short'],
+    ['CORS_ORIGINS', 'not a url'],
+    ['BODY_LIMIT', 'huge'],
+  ] as const) {
+    it(`refuses ${env}=${value}, naming the setting and what is allowed`, () => {
+      let error: unknown;
+      try {
+        loadConfig({ [env]: value });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).to.be.instanceOf(ConfigError);
+      expect((error as Error).message)
+        .to.include(env)
+        .and.include('must be');
+    });
+  }
+});
