@@ -1,5 +1,6 @@
 import {
   AckPolicy,
+  ConsumerEvents,
   DebugEvents,
   DeliverPolicy,
   Events,
@@ -344,29 +345,57 @@ export async function connectNatsBus(options: NatsBusOptions): Promise<Bus> {
     }
   };
 
+  /** Creates what a worker needs: the queue's streams and the shared durable consumer. */
+  const prepareConsumer = async (queue: string, maxDeliveries: number): Promise<QueueNames> => {
+    const setUp = async () => {
+      const names = await ensureQueue(queue);
+      await ensureConsumer(names, maxDeliveries);
+      return names;
+    };
+    return withTimeout(setUp(), settings.requestTimeoutMs * 3, `set-up of queue ${queue}`);
+  };
+
+  /**
+   * The client library retries a pull consumer forever when its stream or consumer vanished
+   * (a server that came back with an empty store); stopping it lets the worker recreate both.
+   */
+  const watchForLostConsumer = async (queue: string, messages: ConsumerMessages) => {
+    for await (const status of await messages.status()) {
+      if (
+        status.type === ConsumerEvents.StreamNotFound ||
+        status.type === ConsumerEvents.ConsumerNotFound
+      ) {
+        logger.warn({ queue, event: status.type }, 'queue stream or consumer lost; recreating');
+        ensured.delete(queue);
+        messages.stop();
+        return;
+      }
+    }
+  };
+
   const startConsumer = async (
     queue: string,
     handler: (message: QueueMessage) => Promise<void>,
     options: ConsumeOptions,
   ): Promise<QueueConsumer> => {
-    const names = await withTimeout(ensureQueue(queue), settings.requestTimeoutMs * 3, 'consume');
-    await withTimeout(
-      ensureConsumer(names, options.maxDeliveries),
-      settings.requestTimeoutMs * 3,
-      'consume',
-    );
+    let names = await prepareConsumer(queue, options.maxDeliveries);
     let stopping = false;
     let messages: ConsumerMessages | null = null;
 
     const run = async () => {
+      let firstRound = true;
       while (!stopping) {
         try {
+          if (!firstRound) names = await prepareConsumer(queue, options.maxDeliveries);
+          firstRound = false;
           const consumer = await js.consumers.get(names.stream, DURABLE_NAME);
           // One message at a time per worker: competing workers share the load evenly and a
           // stopping worker holds nothing back from the others.
-          messages = await consumer.consume({ max_messages: 1 });
-          if (stopping) messages.stop();
-          for await (const msg of messages) {
+          const current = await consumer.consume({ max_messages: 1 });
+          messages = current;
+          if (stopping) current.stop();
+          void watchForLostConsumer(queue, current);
+          for await (const msg of current) {
             if (stopping) {
               msg.nak();
               continue;
@@ -442,10 +471,16 @@ export async function connectNatsBus(options: NatsBusOptions): Promise<Bus> {
       // Fail fast while disconnected: the caller's retry beats a publish parked in a buffer.
       if (!connected) throw new Error('NATS is disconnected');
       const names = await withTimeout(ensureQueue(queue), settings.requestTimeoutMs * 3, 'enqueue');
-      await js.publish(names.subject, encode(data), {
-        msgID: id,
-        timeout: settings.requestTimeoutMs,
-      });
+      try {
+        await js.publish(names.subject, encode(data), {
+          msgID: id,
+          timeout: settings.requestTimeoutMs,
+        });
+      } catch (error) {
+        // No stream answered: it was deleted or the server lost its store; recreate next time.
+        if (error instanceof NatsError && error.code === '503') ensured.delete(queue);
+        throw error;
+      }
     },
 
     async consume(queue, handler, consumeOptions) {

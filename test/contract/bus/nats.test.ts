@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { connect, type NatsConnection } from 'nats';
+import { mkdirSync, rmSync } from 'node:fs';
 import { pino } from 'pino';
 import {
   connectNatsBus,
@@ -139,17 +140,7 @@ describe('NATS bus', function () {
         { maxDeliveries: 5, backoffMs: () => 100 },
       );
 
-      /** A producer that retries, as the reaction subscribers do. */
-      const enqueueWithRetry = async (id: string) => {
-        for (;;) {
-          try {
-            await bus.enqueue(queue, id, { id });
-            return;
-          } catch {
-            await new Promise((resolve) => setTimeout(resolve, 200));
-          }
-        }
-      };
+      const enqueueWithRetry = (id: string) => enqueueUntilAccepted(bus, queue, id);
 
       for (let i = 0; i < 10; i++) await enqueueWithRetry(`before-${i}`);
       await eventually(() => handled.size === 10, 'messages before the outage');
@@ -186,5 +177,43 @@ describe('NATS bus', function () {
       await consumer.stop();
       await bus.close();
     });
+
+    // Runs last: it wipes every stream on the private server.
+    it('recreates its streams and consumer when the server returns with an empty store', async () => {
+      if (!server) throw new Error('no private nats-server');
+      const bus = await connectNatsBus(options({ requestTimeoutMs: 1_000 }));
+      const queue = uniqueQueue('wiped');
+      const handled = new Set<string>();
+      const consumer = await bus.consume(queue, async (message) => void handled.add(message.id), {
+        maxDeliveries: 5,
+        backoffMs: () => 100,
+      });
+      await enqueueUntilAccepted(bus, queue, 'before');
+      await eventually(() => handled.has('before'), 'the message before the wipe');
+
+      await server.stop();
+      rmSync(server.storeDir, { recursive: true, force: true });
+      mkdirSync(server.storeDir);
+      await server.start();
+      await eventually(() => bus.health().up, 'health to report up again', 20_000);
+
+      const ids = Array.from({ length: 5 }, (_, i) => `after-${i}`);
+      for (const id of ids) await enqueueUntilAccepted(bus, queue, id);
+      await eventually(() => ids.every((id) => handled.has(id)), 'messages after the wipe', 30_000);
+      await consumer.stop();
+      await bus.close();
+    });
   });
 });
+
+/** A producer that retries, as the reaction subscribers do. */
+async function enqueueUntilAccepted(bus: Bus, queue: string, id: string): Promise<void> {
+  for (;;) {
+    try {
+      await bus.enqueue(queue, id, { id });
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
