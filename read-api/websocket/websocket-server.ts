@@ -351,8 +351,8 @@ export const attachWebSocketServer = (deps: WebSocketServerDependencies): LiveWe
     }
   };
 
+  // Only a pong proves the peer reads what it is sent, so requests do not count as liveness.
   const onMessage = (client: Client, data: RawData, isBinary: boolean): void => {
-    client.alive = true;
     if (isBinary) {
       sendError(client, 'bad_message', 'messages must be JSON text frames');
       return;
