@@ -1,7 +1,16 @@
 import { expect } from 'chai';
 import WebSocket from 'ws';
 import type { Bus } from '../../../ports/bus.ts';
-import { connect, eventually, startBus, startReplica, type Replica } from './harness.ts';
+import {
+  connect,
+  eventually,
+  publishWallet,
+  settle,
+  startBus,
+  startReplica,
+  walletData,
+  type Replica,
+} from './harness.ts';
 
 describe('websocket heartbeat', function () {
   let bus: Bus;
@@ -43,5 +52,36 @@ describe('websocket heartbeat', function () {
       clearInterval(chatter);
     }
     await eventually(() => replica.live.clientCount() === 0, 'the server to forget it');
+  });
+
+  it('stops wallet updates when the access token expires, until the client signs in again', async () => {
+    await replica.close();
+    let expiresAt = new Date(Date.now() + 300);
+    replica = await startReplica(bus, {
+      limits: { heartbeatMs: 50 },
+      verify: async (token) => {
+        if (token !== 'token-alice') throw new Error('unknown token');
+        return { userId: 'alice', expiresAt };
+      },
+    });
+    const client = await connect(replica.url('/ws'));
+    client.send({ op: 'auth', token: 'token-alice', id: 'a' });
+    client.send({ op: 'subscribe', channel: 'wallet', id: 'w' });
+    await client.next((m) => m.id === 'w', 'subscribed');
+
+    const expired = await client.next((m) => m.code === 'token_expired', 'the expiry');
+    expect(expired.type).to.equal('error');
+    expect(replica.live.clientStats()[0]).to.include({ userId: null, subscriptions: 0 });
+    publishWallet(bus, walletData('alice', 1, '1.00'));
+    await settle(100);
+    expect(client.messages.filter((m) => m.type === 'wallet')).to.deep.equal([]);
+
+    expiresAt = new Date(Date.now() + 60_000);
+    client.send({ op: 'auth', token: 'token-alice', id: 'again' });
+    client.send({ op: 'subscribe', channel: 'wallet', id: 'w2' });
+    await client.next((m) => m.id === 'w2', 'subscribed again');
+    publishWallet(bus, walletData('alice', 2, '2.00'));
+    await client.next((m) => m.type === 'wallet', 'the update after signing in again');
+    await client.close();
   });
 });

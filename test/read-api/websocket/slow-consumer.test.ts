@@ -135,4 +135,20 @@ describe('websocket slow consumers', function () {
     stalled.close();
     healthy.close();
   });
+
+  it('closes within its timeout even when a client never answers the close handshake', async () => {
+    await replica.close();
+    replica = await startReplica(bus, { limits: { heartbeatMs: 600_000, closeTimeoutMs: 200 } });
+    const stalled = await openSocket(replica.url('/ws/exchange-rates'));
+    (stalled as unknown as { _socket: Socket })._socket.pause();
+    const polite = await openSocket(replica.url('/ws/exchange-rates'));
+    const politeClosed = new Promise<number>((resolve) => polite.on('close', resolve));
+    for (let i = 0; i < 200; i++) publishRates(bus, bigTick());
+    await settle(100);
+
+    await replica.live.close();
+    expect(replica.live.clientCount()).to.equal(0);
+    expect(await politeClosed).to.equal(1001);
+    stalled.terminate();
+  });
 });
