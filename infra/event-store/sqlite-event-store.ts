@@ -85,17 +85,18 @@ const SCHEMA = `
   );
 `;
 
+// Reads fetch rows as arrays (`.raw()`), which is markedly cheaper than objects on the hot
+// read path; EventRow's order must match EVENT_COLUMNS.
 const EVENT_COLUMNS = 'position, id, stream_id, revision, type, data, metadata';
-
-interface EventRow {
-  position: bigint;
-  id: string;
-  stream_id: string;
-  revision: bigint;
-  type: string;
-  data: string;
-  metadata: string;
-}
+type EventRow = [
+  position: bigint,
+  id: string,
+  streamId: string,
+  revision: bigint,
+  type: string,
+  data: string,
+  metadata: string,
+];
 
 interface StoredLocation {
   stream_id: string;
@@ -122,14 +123,22 @@ interface PendingAppend {
 /** `written` is 0 when the append was an idempotent retry of an earlier one. */
 type Outcome = { ok: true; result: AppendResult; written: number } | { ok: false; error: unknown };
 
-const toRecordedEvent = (row: EventRow): RecordedEvent => ({
-  id: row.id,
-  streamId: row.stream_id,
-  revision: row.revision,
-  position: row.position,
-  type: row.type,
-  data: JSON.parse(row.data) as RecordedEvent['data'],
-  metadata: JSON.parse(row.metadata) as RecordedEvent['metadata'],
+const toRecordedEvent = ([
+  position,
+  id,
+  streamId,
+  revision,
+  type,
+  data,
+  metadata,
+]: EventRow): RecordedEvent => ({
+  id,
+  streamId,
+  revision,
+  position,
+  type,
+  data: JSON.parse(data) as RecordedEvent['data'],
+  metadata: JSON.parse(metadata) as RecordedEvent['metadata'],
 });
 
 const isExpectedRevision = (value: unknown): value is ExpectedRevision =>
@@ -288,13 +297,17 @@ export class SqliteEventStore implements EventStore {
         insert: this.db.prepare(
           'INSERT INTO events (id, stream_id, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)',
         ),
-        readStream: this.db.prepare(
-          `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND revision >= ?
-           ORDER BY revision LIMIT ?`,
-        ),
-        readAll: this.db.prepare(
-          `SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
-        ),
+        readStream: this.db
+          .prepare<[string, bigint, bigint], EventRow>(
+            `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND revision >= ?
+             ORDER BY revision LIMIT ?`,
+          )
+          .raw(),
+        readAll: this.db
+          .prepare<[bigint, bigint], EventRow>(
+            `SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
+          )
+          .raw(),
         head: this.db.prepare('SELECT max(position) AS position FROM events'),
       };
     } catch (error) {

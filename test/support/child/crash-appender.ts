@@ -1,8 +1,9 @@
 /**
  * Child process for the crash test: appends forever until it is killed. It keeps one append
  * in flight on each of a few streams (so group commit batches them), each a batch of 1–5
- * events at the stream's exact next revision, and reports every acknowledged event with its
- * data as `acked {"stream","id","type","data"}` only after `append` resolved.
+ * events. A stream's first append of a run continues it wherever the last run left it
+ * (expected 'any'), later ones name the exact revision. Every acknowledged event is reported
+ * with its data as `acked {"stream","id","type","data"}`, only after `append` resolved.
  * Usage: crash-appender.ts --file <db> --writer <name> [--streams <n>]
  */
 import { randomBytes } from 'node:crypto';
@@ -27,8 +28,7 @@ process.stdout.write('ready\n');
 
 let batches = 0;
 const appendForever = async (stream: string) => {
-  const last = (await store.readStream(stream)).at(-1);
-  let expectedRevision: ExpectedRevision = last ? last.revision : 'no_stream';
+  let expectedRevision: ExpectedRevision = 'any';
   for (;;) {
     batches += 1;
     const batch = `${writer}-${process.pid}-${batches}`;
