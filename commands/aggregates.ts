@@ -11,6 +11,13 @@ import type {
 } from '../domain/user/index.ts';
 import { isRegistrationEvent } from '../domain/user/registration-events.ts';
 import {
+  isUserEvent,
+  userDecider,
+  type UserCommand,
+  type UserEvent,
+  type UserState,
+} from '../domain/user/index.ts';
+import {
   sessionDecider,
   type SessionCommand,
   type SessionState,
@@ -61,4 +68,15 @@ export const walletAggregate: Aggregate<WalletCommand, WalletState, WalletEvent>
   decider: walletDecider,
   schemaVersion: WALLET_EVENT_SCHEMA_VERSION,
   upcast: upcastWalletEvent,
+};
+
+export const userAggregate: Aggregate<UserCommand, UserState, UserEvent> = {
+  name: 'user',
+  decider: userDecider,
+  schemaVersion: USER_EVENT_SCHEMA_VERSION,
+  upcast: (type, data, schemaVersion) => {
+    const event: DomainEvent = { type, data };
+    if (!isUserEvent(event)) return null;
+    return upcastUserEvent(event, schemaVersion) as UserEvent;
+  },
 };

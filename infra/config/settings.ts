@@ -39,6 +39,7 @@ export interface Config {
   bodyLimit: string;
   shutdownTimeoutMs: number;
   readWaitMs: number;
+  authRateLimitPerMinute: number;
 }
 
 export interface Setting {
@@ -427,6 +428,17 @@ export const SETTINGS: readonly Setting[] = [
     default: '2000',
     allowed: 'an integer from 0 to 30000',
     parse: integer(0, 30_000),
+  },
+  {
+    key: 'authRateLimitPerMinute',
+    env: 'AUTH_RATE_LIMIT_PER_MINUTE',
+    flag: '--auth-rate-limit-per-minute',
+    arg: '<n>',
+    description:
+      'Requests per minute one client address may make to register, login and refresh before getting 429; 0 turns the limit off (behind a proxy, rely on its limits).',
+    default: '100',
+    allowed: 'an integer from 0 to 1000000',
+    parse: integer(0, 1_000_000),
   },
 ];
 

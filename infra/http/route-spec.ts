@@ -19,6 +19,8 @@ export interface RouteSpec {
   auth?: true | Role[];
   body?: SchemaObject;
   query?: SchemaObject;
+  /** Middleware run first, e.g. a rate limit. */
+  before?: RequestHandler[];
   /** Accepts an Idempotency-Key header (every command does). */
   idempotent?: boolean;
   /** Honours X-Min-Position / minPosition (read-your-writes). */
@@ -39,7 +41,7 @@ export const mountRoutes = (
   options: MountOptions,
 ): void => {
   for (const route of routes) {
-    const chain: RequestHandler[] = [];
+    const chain: RequestHandler[] = [...(route.before ?? [])];
     if (route.auth !== undefined) {
       chain.push(options.authenticate);
       if (Array.isArray(route.auth)) chain.push(requireRole(route.auth));

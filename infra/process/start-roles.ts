@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import { CommandHandler } from '../../commands/command-handler.ts';
+import { rolesOf } from '../../commands/user/roles-of.ts';
 import { userRoutes } from '../../write-api/user-routes.ts';
 import { walletRoutes } from '../../write-api/wallet-routes.ts';
 import { userReadRoutes } from '../../read-api/user-routes.ts';
@@ -161,7 +162,7 @@ export const startRoles = async (
         signAccessToken(tokenSettings, principal),
       accessTokenTtlSeconds: config.accessTokenTtlSeconds,
       refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
-      rolesOf: async () => ['user' as const],
+      rolesOf: (userId: string) => rolesOf(handler, userId),
     };
     routes.push(
       ...userRoutes({
