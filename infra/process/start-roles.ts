@@ -168,6 +168,7 @@ export const startRoles = async (
       ...userRoutes({
         register: { handler, codeKey: keys.verificationCode, bcryptCost: BCRYPT_COST },
         sessions,
+        authRateLimitPerMinute: config.authRateLimitPerMinute,
       }),
       ...walletRoutes({
         handler,
