@@ -34,6 +34,7 @@ import { createMetrics } from '../metrics/metrics.ts';
 import { docsRouter } from '../openapi/docs-router.ts';
 import { openApiDocument } from '../openapi/openapi-document.ts';
 import { LatestRates } from '../rates/latest-rates.ts';
+import { meteredBus } from '../bus/metered-bus.ts';
 import { startRateFeed } from '../rates/rate-feed.ts';
 import { openBus, openEventStore, openMailer, openRateSource, openReadStore } from './adapters.ts';
 import type { Lifecycle } from './lifecycle.ts';
@@ -85,7 +86,8 @@ export const startRoles = async (
     lifecycle.onStop('read store', () => store.close());
     readiness.push({ name: 'read store', check: () => store.ping() });
   }
-  const bus = await openBus(config, logger);
+  const rawBus = await openBus(config, logger);
+  const bus = meteredBus(rawBus, metrics);
   lifecycle.onStop('bus', () => bus.close());
   readiness.push({
     name: 'bus',
