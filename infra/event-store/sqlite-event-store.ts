@@ -13,6 +13,9 @@
  *   own SAVEPOINT so a conflict rolls back that append alone. One fsync covers the whole group.
  *   A promise settles only after COMMIT has returned; if COMMIT fails, every append of the
  *   group is rejected, so nobody is told "done" about an event that is not on disk.
+ * - better-sqlite3 is synchronous: a commit (and any wait for another process's write lock,
+ *   up to busyTimeoutMs) blocks this thread. Appends that arrive meanwhile queue up and form
+ *   the next group, which is what makes group commit effective under load.
  *
  * Ordering invariant: `position` is INTEGER PRIMARY KEY AUTOINCREMENT, and SQLite admits one
  * writer at a time across all connections and processes (BEGIN IMMEDIATE holds the write lock
@@ -280,7 +283,10 @@ export class SqliteEventStore implements EventStore {
     this.db = new Database(this.file, { timeout: options.busyTimeoutMs ?? 5000 });
     try {
       this.db.defaultSafeIntegers(true);
-      this.db.pragma('journal_mode = WAL');
+      // WAL is what lets readers run beside the writer and other processes share the file;
+      // some file systems (network mounts) refuse it, and then this store must not start.
+      const mode = String(this.db.pragma('journal_mode = WAL', { simple: true }));
+      if (mode !== 'wal') throw new Error(`${this.file}: SQLite refused WAL mode (got ${mode})`);
       this.db.pragma(`synchronous = ${synchronous.toUpperCase()}`);
       this.migrate();
       this.statements = {
