@@ -12,17 +12,25 @@
  * message per channel, and the reply limit.
  */
 
+/**
+ * A text frame's content: a string, or its UTF-8 bytes when one message goes to many
+ * clients (encoded once instead of once per socket).
+ */
+export type Payload = string | Buffer;
+
 /** The part of a `ws` WebSocket the outbox uses (kept narrow so it can be tested alone). */
 export interface OutboxSocket {
   readonly bufferedAmount: number;
   readonly readyState: number;
-  send(data: string, callback: (error?: Error) => void): void;
+  send(data: Payload, options: { binary: false }, callback: (error?: Error) => void): void;
 }
+
+const TEXT = { binary: false } as const;
 
 const OPEN = 1;
 
 interface Pending {
-  text: string;
+  text: Payload;
   /** Older messages of the same channel this one replaced. */
   skipped: number;
   /** Renders the message saying how many were skipped, for channels where that matters. */
@@ -39,7 +47,7 @@ export interface OutboxStats {
 
 export interface Outbox {
   /** The channel's newest state: sent now, or kept (replacing an older one) until the socket drains. */
-  offer(channel: string, text: string, withSkipped?: (skipped: number) => string): void;
+  offer(channel: string, text: Payload, withSkipped?: (skipped: number) => string): void;
   /** An answer to the client; false when too many are already waiting (cut the client). */
   reply(text: string): boolean;
   /** Forgets the channel's pending message (the client unsubscribed). */
@@ -70,7 +78,7 @@ export const createOutbox = (
     for (const entry of entries) {
       const text =
         entry.skipped > 0 && entry.withSkipped ? entry.withSkipped(entry.skipped) : entry.text;
-      socket.send(text, written);
+      socket.send(text, TEXT, written);
     }
   };
 
@@ -89,7 +97,7 @@ export const createOutbox = (
       if (socket.readyState !== OPEN) return;
       flush();
       if (pending.size === 0 && !congested()) {
-        socket.send(text, written);
+        socket.send(text, TEXT, written);
         return;
       }
       const key = `channel:${channel}`;
@@ -107,7 +115,7 @@ export const createOutbox = (
       if (socket.readyState !== OPEN) return true;
       flush();
       if (pending.size === 0 && !congested()) {
-        socket.send(text, written);
+        socket.send(text, TEXT, written);
         return true;
       }
       if (queuedReplies >= limits.maxQueuedReplies) return false;

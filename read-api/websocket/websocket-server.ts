@@ -141,9 +141,9 @@ export const attachWebSocketServer = (deps: WebSocketServerDependencies): LiveWe
 
   // --- rendering and pushing --------------------------------------------------------------
 
-  const renderRates = (client: Client, message: RatesMessage): string => {
+  const renderRates = (client: Client, message: RatesMessage): Buffer => {
     if (client.endpoint === '/ws/exchange-rates') {
-      return JSON.stringify(exchangeRatesBody(message));
+      return Buffer.from(JSON.stringify(exchangeRatesBody(message)));
     }
     const codes = client.rates?.codes;
     const rates: Record<string, string> = {};
@@ -153,19 +153,21 @@ export const attachWebSocketServer = (deps: WebSocketServerDependencies): LiveWe
         if (rate !== undefined) rates[code] = rate;
       }
     }
-    return JSON.stringify({
-      type: 'rates',
-      currency: message.base,
-      rates: codes ? rates : message.rates,
-      at: message.at,
-    });
+    return Buffer.from(
+      JSON.stringify({
+        type: 'rates',
+        currency: message.base,
+        rates: codes ? rates : message.rates,
+        at: message.at,
+      }),
+    );
   };
 
   const renderKey = (client: Client): string =>
     client.endpoint === '/ws/exchange-rates' ? 'seed' : `live:${client.rates?.key ?? ''}`;
 
   const pushRates = (message: RatesMessage): void => {
-    const rendered = new Map<string, string>();
+    const rendered = new Map<string, Buffer>();
     for (const client of rateClients) {
       const key = renderKey(client);
       let text = rendered.get(key);

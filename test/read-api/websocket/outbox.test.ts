@@ -10,7 +10,9 @@ const fakeSocket = () => {
     get bufferedAmount() {
       return unflushed.reduce((sum, entry) => sum + entry.text.length, 0);
     },
-    send(text, callback) {
+    send(data, options, callback) {
+      expect(options.binary).to.equal(false);
+      const text = String(data);
       written.push(text);
       unflushed.push({ text, callback });
     },
@@ -26,10 +28,10 @@ const fakeSocket = () => {
 const LIMITS = { highWaterMarkBytes: 10, maxQueuedReplies: 2 };
 
 describe('websocket outbox', () => {
-  it('sends at once while the buffer is under the mark', () => {
+  it('sends at once while the buffer is under the mark, bytes as text frames too', () => {
     const { socket, written } = fakeSocket();
     const outbox = createOutbox(socket, LIMITS);
-    outbox.offer('rates', 'r1');
+    outbox.offer('rates', Buffer.from('r1'));
     outbox.offer('rates', 'r2');
     expect(outbox.reply('ack')).to.equal(true);
     expect(written).to.deep.equal(['r1', 'r2', 'ack']);
