@@ -468,24 +468,31 @@ export const attachWebSocketServer = (deps: WebSocketServerDependencies): LiveWe
       if (socket.destroyed) return;
       action();
     };
-    verifyAccessToken(token).then(
-      (verified) =>
-        finish(() => {
-          if (closing) {
-            rejectUpgrade(socket, 503, 'shutting_down', 'The server is shutting down.');
-          } else if (!SUBJECT_SAFE_ID.test(verified.userId)) {
-            rejectUpgrade(socket, 401, 'unauthorized', 'This account cannot use live updates.');
-          } else {
-            accept(verified);
-          }
-        }),
-      () =>
-        finish(() =>
-          rejectUpgrade(socket, 401, 'unauthorized', 'The access token is invalid or expired.', {
-            'WWW-Authenticate': 'Bearer error="invalid_token"',
+    // Through a promise, so a verifier that throws synchronously is a refusal, not a crash.
+    Promise.resolve(token)
+      .then(verifyAccessToken)
+      .then(
+        (verified) =>
+          finish(() => {
+            if (closing) {
+              rejectUpgrade(socket, 503, 'shutting_down', 'The server is shutting down.');
+            } else if (!SUBJECT_SAFE_ID.test(verified.userId)) {
+              rejectUpgrade(socket, 401, 'unauthorized', 'This account cannot use live updates.');
+            } else {
+              accept(verified);
+            }
           }),
-        ),
-    );
+        () =>
+          finish(() =>
+            rejectUpgrade(socket, 401, 'unauthorized', 'The access token is invalid or expired.', {
+              'WWW-Authenticate': 'Bearer error="invalid_token"',
+            }),
+          ),
+      )
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'websocket upgrade failed');
+        socket.destroy();
+      });
   };
   server.on('upgrade', onUpgrade);
 
