@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config/load-config.ts';
 import { SETTINGS, type Config } from '../config/settings.ts';
+import { usersCommand } from './users-command.ts';
 
 /** Exit code for a configuration the process refuses to start with. */
 const EXIT_BAD_CONFIG = 2;
@@ -57,5 +58,7 @@ addSettingOptions(
   const { startProcess } = await import('../process/start-process.ts');
   await startProcess(config);
 });
+
+program.addCommand(usersCommand(configFrom));
 
 await program.parseAsync(process.argv);

@@ -9,6 +9,9 @@ import { readYourWrites } from '../../read-api/read-your-writes.ts';
 import { exchangeRatesRoutes } from '../../read-api/exchange-rates-router.ts';
 import { attachWebSocketServer } from '../../read-api/websocket/websocket-server.ts';
 import { Projector } from '../../projections/projector.ts';
+import { projectionStatus } from '../../projections/projection-status.ts';
+import { auditRoutes } from '../../audit/audit-routes.ts';
+import { adminRoutes } from '../../read-api/admin-routes.ts';
 import { ProjectionProgress } from '../../projections/projection-progress.ts';
 import { createReadModelQueries } from '../../projections/queries.ts';
 import { walletReadModels } from '../../projections/wallet-read-models.ts';
@@ -180,6 +183,13 @@ export const startRoles = async (
         },
         maxRateAgeMs: config.ratesMaxAgeMs,
       }),
+    );
+  }
+  if (eventStore) routes.push(...auditRoutes(eventStore));
+  if (needs.projector && eventStore && readStore) {
+    const [events, reads] = [eventStore, readStore];
+    routes.push(
+      ...adminRoutes(async () => [await projectionStatus(events, reads, walletReadModels)]),
     );
   }
   if (needs.readApi && readStore) {

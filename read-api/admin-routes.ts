@@ -1,0 +1,33 @@
+import type { RouteSpec } from '../infra/http/route-spec.ts';
+import type { ProjectionStatus } from '../projections/projection-status.ts';
+
+/** Admin views of the projections: position, head, lag, generation and any rebuild in progress. */
+export const adminRoutes = (statuses: () => Promise<ProjectionStatus[]>): RouteSpec[] => [
+  {
+    method: 'get',
+    path: '/api/admin/projections',
+    operationId: 'projectionStatus',
+    summary: 'Where each projection stands against the event log',
+    tags: ['admin'],
+    auth: ['admin'],
+    responses: {
+      200: { description: 'One entry per projection' },
+      401: { description: 'problem+json (401)' },
+      403: { description: 'problem+json (403)' },
+    },
+    handle: async (_req, res) => {
+      const view = (await statuses()).map((status) => ({
+        ...status,
+        position: String(status.position),
+        head: String(status.head),
+        lag: String(status.lag),
+        rebuilding: status.rebuilding && {
+          generation: status.rebuilding.generation,
+          position: String(status.rebuilding.position),
+          lag: String(status.rebuilding.lag),
+        },
+      }));
+      res.json({ projections: view });
+    },
+  },
+];
