@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config/load-config.ts';
 import { SETTINGS, type Config } from '../config/settings.ts';
+import { projectionsCommand } from './projections-command.ts';
 import { usersCommand } from './users-command.ts';
 
 /** Exit code for a configuration the process refuses to start with. */
@@ -59,6 +60,7 @@ addSettingOptions(
   await startProcess(config);
 });
 
+program.addCommand(projectionsCommand(configFrom));
 program.addCommand(usersCommand(configFrom));
 
 await program.parseAsync(process.argv);
