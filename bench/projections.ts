@@ -1,0 +1,332 @@
+/**
+ * Projection rebuild throughput: how fast the wallet read models are rebuilt from the log,
+ * beside the raw cost of writing the same documents straight into each store.
+ *
+ *   npm run bench -- projections          (or: node --import tsx bench/projections.ts)
+ *   options: --events 200000  --users 2000  --batch 1000
+ *            --ferretdb-events 1000 (0 skips FerretDB)
+ *
+ * One run: generates the wallet events (deposits, withdrawals, buys, sells, plus each user's
+ * registration and account events) into a temp SQLite event store, then
+ * - rebuilds into the embedded SQLite read store, and as a baseline inserts the resulting
+ *   documents into the same tables (same indexes) with one prepared better-sqlite3 INSERT in
+ *   one transaction;
+ * - rebuilds into FerretDB (MongoDB stand-in, test/support/ferretdb.ts), and as a baseline
+ *   inserts the resulting documents with insertMany into collections with the same indexes.
+ * The rebuild reads the log, upcasts and maps every event, and applies position-guarded
+ * upserts with the checkpoint per batch; the baseline only writes the final documents.
+ *
+ * FerretDB 1.x on its SQLite backend scans the whole collection on every update (an upsert
+ * by _id costs time linear in the collection size), so a rebuild there is quadratic in the
+ * log: it is measured on a log of the same mix (wallet events per user) scaled down to
+ * --ferretdb-events wallet events, with the SQLite store measured on that log too for comparison.
+ * The machine may be shared: the load average is printed so a reader can judge the numbers.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
+import { MongoClient } from 'mongodb';
+import { SqliteEventStore } from '../infra/event-store/sqlite-event-store.ts';
+import { MongoReadStore } from '../infra/read-store/mongo-read-store.ts';
+import { SqliteReadStore } from '../infra/read-store/sqlite-read-store.ts';
+import type { EventStore } from '../ports/event-store.ts';
+import type { ReadStore } from '../ports/read-store.ts';
+import { generationCollection, prepareGeneration } from '../projections/generations.ts';
+import { projectionCollections } from '../projections/read-model.ts';
+import { rebuildProjection } from '../projections/rebuild.ts';
+import { walletReadModels } from '../projections/wallet-read-models.ts';
+import { findOrStartMongo } from '../test/support/ferretdb.ts';
+import {
+  dumpActiveGeneration,
+  type DumpedDocument,
+} from '../test/projections/support/read-model-dump.ts';
+import {
+  appendFixtureStreams,
+  generateFixtureStreams,
+} from '../test/projections/support/wallet-event-fixtures.ts';
+
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '200000' },
+    users: { type: 'string', default: '2000' },
+    batch: { type: 'string', default: '1000' },
+    'ferretdb-events': { type: 'string', default: '1000' },
+  },
+});
+const walletEvents = Number(values.events);
+const users = Number(values.users);
+const batchSize = Number(values.batch);
+const ferretEvents = Number(values['ferretdb-events']);
+
+interface Row {
+  store: string;
+  what: string;
+  events: number;
+  documents: number;
+  seconds: number;
+}
+
+const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
+const load = () =>
+  loadavg()
+    .map((value) => value.toFixed(1))
+    .join(' ');
+
+/** A log with the same mix as the main one (users per wallet event), scaled to `events`. */
+const generateLog = async (
+  file: string,
+  events: number,
+  userCount: number,
+): Promise<SqliteEventStore> => {
+  const eventStore = new SqliteEventStore({ file, synchronous: 'normal' });
+  await appendFixtureStreams(
+    eventStore,
+    generateFixtureStreams({ users: userCount, walletEvents: events, seed: 42 }),
+    { chunk: 1, inFlight: 512 },
+  );
+  return eventStore;
+};
+
+const SMALL_SQLITE = 'SQLite (FerretDB-sized log)';
+
+const rebuildInto = async (
+  label: string,
+  eventStore: EventStore,
+  readStore: ReadStore,
+): Promise<{ row: Row; documents: Record<string, DumpedDocument[]> }> => {
+  const events = Number(await eventStore.headPosition());
+  let lastPrint = Date.now();
+  const start = process.hrtime.bigint();
+  const result = await rebuildProjection({
+    projection: walletReadModels,
+    eventStore,
+    readStore,
+    batchSize,
+    onBatch: ({ position }) => {
+      if (Date.now() - lastPrint < 5000) return;
+      lastPrint = Date.now();
+      process.stdout.write(` ${position}/${events}`);
+    },
+  });
+  const elapsed = seconds(start);
+  const dump = await dumpActiveGeneration(readStore, walletReadModels);
+  const documents = Object.values(dump.collections).reduce((sum, docs) => sum + docs.length, 0);
+  return {
+    row: {
+      store: label,
+      what: `rebuild (generation ${result.generation})`,
+      events,
+      documents,
+      seconds: elapsed,
+    },
+    documents: dump.collections,
+  };
+};
+
+/** The same documents written without the projection: one prepared INSERT, one transaction. */
+const rawSqliteInsert = async (
+  dir: string,
+  documents: Record<string, DumpedDocument[]>,
+  events: number,
+): Promise<Row> => {
+  const file = join(dir, 'raw.sqlite');
+  // The read store creates the tables and indexes exactly as a rebuild would find them.
+  const schema = new SqliteReadStore({ file });
+  await prepareGeneration(schema, walletReadModels, 1);
+  await schema.close();
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  const total = Object.values(documents).reduce((sum, docs) => sum + docs.length, 0);
+  const start = process.hrtime.bigint();
+  db.transaction(() => {
+    for (const spec of projectionCollections(walletReadModels)) {
+      const insert = db.prepare(
+        `INSERT INTO "doc_${generationCollection(spec.name, 1)}" (id, position, doc) VALUES (?, ?, ?)`,
+      );
+      for (const { id, position, doc } of documents[spec.name] ?? []) {
+        insert.run(id, BigInt(position), JSON.stringify(doc));
+      }
+    }
+  })();
+  const elapsed = seconds(start);
+  db.close();
+  return {
+    store: 'SQLite',
+    what: 'raw INSERT, one transaction',
+    events,
+    documents: total,
+    seconds: elapsed,
+  };
+};
+
+const rawMongoInsert = async (
+  url: string,
+  database: string,
+  documents: Record<string, DumpedDocument[]>,
+  events: number,
+): Promise<Row> => {
+  const schema = new MongoReadStore({ url, database });
+  await prepareGeneration(schema, walletReadModels, 1);
+  await schema.close();
+  const client = new MongoClient(url, { useBigInt64: true });
+  const total = Object.values(documents).reduce((sum, docs) => sum + docs.length, 0);
+  try {
+    const db = client.db(database);
+    const start = process.hrtime.bigint();
+    for (const spec of projectionCollections(walletReadModels)) {
+      const collection = db.collection<{ _id: string; position: bigint; doc: object }>(
+        generationCollection(spec.name, 1),
+      );
+      const rows = (documents[spec.name] ?? []).map(({ id, position, doc }) => ({
+        _id: id,
+        position: BigInt(position),
+        doc,
+      }));
+      for (let i = 0; i < rows.length; i += 1000) {
+        await collection.insertMany(rows.slice(i, i + 1000), { ordered: false });
+      }
+    }
+    return {
+      store: 'FerretDB',
+      what: 'raw insertMany',
+      events,
+      documents: total,
+      seconds: seconds(start),
+    };
+  } finally {
+    await client.close();
+  }
+};
+
+const printTable = (rows: readonly Row[]): void => {
+  const header = [
+    'store',
+    'what',
+    'events',
+    'documents',
+    'seconds',
+    'events/s',
+    'documents/s',
+    'time vs raw',
+  ];
+  const rawOf = (store: string) =>
+    rows.find((row) => row.store === store && row.what.startsWith('raw'));
+  const cells = rows.map((row) => {
+    const raw = rawOf(row.store);
+    return [
+      row.store,
+      row.what,
+      String(row.events),
+      String(row.documents),
+      row.seconds.toFixed(2),
+      (row.events / row.seconds).toFixed(0),
+      (row.documents / row.seconds).toFixed(0),
+      raw ? `${(row.seconds / raw.seconds).toFixed(1)}×` : '-',
+    ];
+  });
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...cells.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (row: readonly string[]) =>
+    row
+      .map((cell, column) =>
+        column < 2 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0),
+      )
+      .join('  ');
+  console.log(line(header));
+  console.log(widths.map((width) => '-'.repeat(width)).join('  '));
+  for (const row of cells) console.log(line(row));
+};
+
+const main = async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'cambio-bench-projections-'));
+  console.log(
+    `projection rebuild bench: ${walletEvents} wallet events for ${users} users, batches of ${batchSize}, ` +
+      `node ${process.version}, ${cpus().length} CPUs, load average ${load()}`,
+  );
+  const rows: Row[] = [];
+  const eventStore = new SqliteEventStore({
+    file: join(dir, 'events.sqlite'),
+    synchronous: 'normal',
+  });
+  try {
+    process.stdout.write('generating the log ...');
+    const start = process.hrtime.bigint();
+    await appendFixtureStreams(
+      eventStore,
+      generateFixtureStreams({ users, walletEvents, seed: 42 }),
+      { chunk: 1, inFlight: 512 },
+    );
+    const head = await eventStore.headPosition();
+    process.stdout.write(` ${head} events in ${seconds(start).toFixed(1)} s\n`);
+
+    process.stdout.write('SQLite: rebuild ...');
+    const readStore = new SqliteReadStore({ file: join(dir, 'read.sqlite') });
+    const sqlite = await rebuildInto('SQLite', eventStore, readStore);
+    await readStore.close();
+    rows.push(sqlite.row);
+    process.stdout.write(` ${sqlite.row.seconds.toFixed(1)} s; raw insert ...`);
+    rows.push(await rawSqliteInsert(dir, sqlite.documents, sqlite.row.events));
+    process.stdout.write(' done\n');
+
+    if (ferretEvents > 0) {
+      const found = await findOrStartMongo();
+      if (!found.available) {
+        console.log(`FerretDB NOT MEASURED: ${found.reason}`);
+      } else {
+        const server = found.server;
+        const ferretUsers = Math.max(1, Math.round((users * ferretEvents) / walletEvents));
+        console.log(
+          `FerretDB: ${server.description}; a log of the same mix scaled down to ` +
+            `${ferretEvents} wallet events for ${ferretUsers} users`,
+        );
+        const database = `cambio_bench_projections_${process.pid}`;
+        const small = await generateLog(join(dir, 'small.sqlite'), ferretEvents, ferretUsers);
+        const smallSqlite = new SqliteReadStore({ file: join(dir, 'small-read.sqlite') });
+        rows.push((await rebuildInto(SMALL_SQLITE, small, smallSqlite)).row);
+        await smallSqlite.close();
+        const mongo = new MongoReadStore({ url: server.url, database });
+        try {
+          process.stdout.write('FerretDB: rebuild ...');
+          const ferret = await rebuildInto('FerretDB', small, mongo);
+          rows.push(ferret.row);
+          process.stdout.write(` ${ferret.row.seconds.toFixed(1)} s; raw insertMany ...`);
+          rows.push(
+            await rawMongoInsert(
+              server.url,
+              `${database}_raw`,
+              ferret.documents,
+              ferret.row.events,
+            ),
+          );
+          process.stdout.write(' done\n');
+        } finally {
+          await mongo.close();
+          await small.close();
+          const client = new MongoClient(server.url);
+          try {
+            await client.db(database).dropDatabase();
+            await client.db(`${database}_raw`).dropDatabase();
+          } finally {
+            await client.close();
+          }
+          await server.stop();
+        }
+      }
+    }
+    console.log();
+    printTable(rows);
+    console.log(
+      `\n"time vs raw" is the rebuild's time over the raw write of the same final documents in the same store. ` +
+        `load average now ${load()}`,
+    );
+  } finally {
+    await eventStore.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+};
+
+await main();
