@@ -15,13 +15,8 @@ import {
   type JsonRecord,
   type Problem,
   type WalletAnswer,
+  toMinor,
 } from '../support/http-client.ts';
-
-/** Decimal string → minor units at `scale` decimals, so sums are exact. */
-const minor = (decimal: string, scale: number): bigint => {
-  const [whole = '0', fraction = ''] = decimal.split('.');
-  return BigInt(whole + fraction.padEnd(scale, '0'));
-};
 
 describe('e2e: a newcomer registers, funds the wallet and trades', function () {
   this.timeout(60_000);
@@ -148,10 +143,10 @@ describe('e2e: a newcomer registers, funds the wallet and trades', function () {
       expect(buy.body.event.type).to.equal('CryptoBought');
       expect(data).to.include({ currency: 'BTC', amount: '0.001', quoteCurrency: 'USD' });
       expect(data.rate).to.be.a('string');
-      const cost = minor(String(data.cost), 2);
+      const cost = toMinor(String(data.cost), 2);
       expect(cost > 0n).to.equal(true);
       expect(buy.body.balances.BTC).to.equal('0.001');
-      expect(minor(buy.body.balances.USD ?? '0', 2)).to.equal(minor('100.10', 2) - cost);
+      expect(toMinor(buy.body.balances.USD ?? '0', 2)).to.equal(toMinor('100.10', 2) - cost);
       answers.buy = buy;
 
       const read = await balanceAt(token, buy.body.position);
@@ -168,11 +163,11 @@ describe('e2e: a newcomer registers, funds the wallet and trades', function () {
       const data = sell.body.event.data;
       expect(sell.body.event.type).to.equal('CryptoSold');
       expect(data).to.include({ currency: 'BTC', amount: '0.0005', quoteCurrency: 'USD' });
-      const proceeds = minor(String(data.proceeds), 2);
+      const proceeds = toMinor(String(data.proceeds), 2);
       expect(proceeds > 0n).to.equal(true);
       expect(sell.body.balances.BTC).to.equal('0.0005');
-      const before = minor(answers.buy?.body.balances.USD ?? '', 2);
-      expect(minor(sell.body.balances.USD ?? '0', 2)).to.equal(before + proceeds);
+      const before = toMinor(answers.buy?.body.balances.USD ?? '', 2);
+      expect(toMinor(sell.body.balances.USD ?? '0', 2)).to.equal(before + proceeds);
       answers.sell = sell;
 
       const read = await balanceAt(token, sell.body.position);
@@ -187,8 +182,8 @@ describe('e2e: a newcomer registers, funds the wallet and trades', function () {
       );
       expect(withdraw.status, withdraw.text).to.equal(200);
       expect(withdraw.body.event.type).to.equal('FundsWithdrawn');
-      const before = minor(answers.sell?.body.balances.USD ?? '', 2);
-      expect(minor(withdraw.body.balances.USD ?? '0', 2)).to.equal(before - 1000n);
+      const before = toMinor(answers.sell?.body.balances.USD ?? '', 2);
+      expect(toMinor(withdraw.body.balances.USD ?? '0', 2)).to.equal(before - 1000n);
       expect(withdraw.body.balances.BTC).to.equal('0.0005');
       answers.withdraw = withdraw;
 

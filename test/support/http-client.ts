@@ -41,6 +41,16 @@ export interface Problem extends JsonRecord {
 
 export type Balances = Record<string, string>;
 
+/** A decimal string as minor units at `scale` decimals, so tests add money exactly. */
+export const toMinor = (decimal: string, scale: number): bigint => {
+  const match = /^(\d+)(?:\.(\d+))?$/.exec(decimal);
+  const [, whole = '', fraction = ''] = match ?? [];
+  if (match === null || fraction.length > scale) {
+    throw new Error(`not a decimal with at most ${scale} places: ${decimal}`);
+  }
+  return BigInt(whole + fraction.padEnd(scale, '0'));
+};
+
 export interface WalletAnswer extends JsonRecord {
   status: boolean;
   balances: Balances;
