@@ -27,9 +27,9 @@ export interface TestSmtpServerOptions {
   /** A given port (to come back where a closed server was); a free one otherwise. */
   port?: number;
   /** Wait this long after receiving the message before answering 250 (a slow server). */
-  dataDelayMs?: number | (() => number);
+  dataDelayMs?: number | ((to: string[]) => number);
   /** Called when a message arrived in full, before the delayed answer: tests kill clients here. */
-  onMessageArrived?: (arrived: number) => void;
+  onMessageArrived?: (arrived: number, to: string[]) => void;
   /** Refuse recipients; may be changed later through `rcpt`. */
   rcpt?: (address: string) => RcptAnswer;
 }
@@ -55,8 +55,10 @@ export async function startTestSmtpServer(
   const closedSessions = new Set<string>();
   let arrived = 0;
   let abandoned = 0;
-  const delayOf = (): number =>
-    typeof options.dataDelayMs === 'function' ? options.dataDelayMs() : (options.dataDelayMs ?? 0);
+  const delayOf = (to: string[]): number =>
+    typeof options.dataDelayMs === 'function'
+      ? options.dataDelayMs(to)
+      : (options.dataDelayMs ?? 0);
 
   const state = { rcpt: options.rcpt ?? ((): RcptAnswer => null) };
 
@@ -95,8 +97,9 @@ export async function startTestSmtpServer(
       stream.on('error', () => {});
       stream.on('end', () => {
         arrived += 1;
-        options.onMessageArrived?.(arrived);
-        void delay(delayOf()).then(() => {
+        const to = session.envelope.rcptTo.map((rcpt) => rcpt.address);
+        options.onMessageArrived?.(arrived, to);
+        void delay(delayOf(to)).then(() => {
           if (closedSessions.has(session.id)) {
             abandoned += 1;
           } else {
