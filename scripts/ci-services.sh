@@ -26,3 +26,13 @@ echo "NATS: $(nats-server --version)"
 if [ -f scripts/install-ferretdb.sh ]; then
   bash scripts/install-ferretdb.sh
 fi
+
+# nginx for the gateway test (deploy/nginx/gateway.conf): unpacked, not installed, so no
+# daemon starts; .ci/run points NGINX_BIN at it.
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x .tmp/nginx/usr/sbin/nginx ]; then
+  echo "unpacking nginx for the gateway test"
+  mkdir -p .tmp/nginx-deb
+  ( cd .tmp/nginx-deb && { apt-get download nginx >/dev/null 2>&1 || { as_root apt-get update -qq && apt-get download nginx; }; } ) \
+    && dpkg -x .tmp/nginx-deb/nginx_*.deb .tmp/nginx \
+    || echo "nginx could not be unpacked: the gateway test will say so and skip"
+fi

@@ -40,6 +40,7 @@ export interface Config {
   shutdownTimeoutMs: number;
   readWaitMs: number;
   authRateLimitPerMinute: number;
+  trustProxy: string | number;
 }
 
 export interface Setting {
@@ -439,6 +440,28 @@ export const SETTINGS: readonly Setting[] = [
     default: '100',
     allowed: 'an integer from 0 to 1000000',
     parse: integer(0, 1_000_000),
+  },
+  {
+    key: 'trustProxy',
+    env: 'TRUST_PROXY',
+    flag: '--trust-proxy',
+    arg: '<proxies>',
+    description:
+      'Which proxies in front of Cambio to believe about the client address (X-Forwarded-For), for logs and rate limits: express `trust proxy` names, addresses or subnets, comma-separated, or a hop count.',
+    default: 'loopback',
+    allowed:
+      'loopback, linklocal, uniquelocal, IP addresses or CIDR subnets (comma-separated), or a number of hops',
+    parse: (raw) => {
+      if (/^\d{1,2}$/.test(raw)) return Number(raw);
+      const entries = list(raw);
+      const ok = entries.every(
+        (entry) =>
+          ['loopback', 'linklocal', 'uniquelocal'].includes(entry) ||
+          /^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(entry),
+      );
+      if (entries.length === 0 || !ok) throw new Invalid();
+      return entries.join(',');
+    },
   },
 ];
 

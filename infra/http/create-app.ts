@@ -14,6 +14,8 @@ export interface HttpAppOptions {
   metrics: Metrics;
   corsOrigins: string[];
   bodyLimit: string;
+  /** Express `trust proxy`: whose X-Forwarded-For is believed. */
+  trustProxy?: string | number;
   readiness: ReadinessCheck[];
   /** Mounts the business routers (write-api, read-api, docs) on the app. */
   mount: (app: Express) => void;
@@ -39,7 +41,7 @@ export const sendProblem = (req: Request, res: Response, error: unknown, logger:
 export const createHttpApp = (options: HttpAppOptions): Express => {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', options.trustProxy ?? 'loopback');
   app.set('query parser', 'simple');
 
   app.use(

@@ -203,6 +203,7 @@ export const startRoles = async (
     metrics,
     corsOrigins: config.corsOrigins,
     bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
     readiness,
     mount: (app: Express) => {
       const router = express.Router();
