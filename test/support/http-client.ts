@@ -182,7 +182,7 @@ export const sleep = (ms: number): Promise<void> =>
 export const eventually = async <T>(
   what: string,
   probe: () => Promise<T | undefined>,
-  timeoutMs = 10_000,
+  timeoutMs = 20_000,
   everyMs = 50,
 ): Promise<T> => {
   const deadline = Date.now() + timeoutMs;
