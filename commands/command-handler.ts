@@ -213,7 +213,11 @@ export class CommandHandler {
             { retryAfterSeconds: 1 },
           );
         }
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+        // Full jitter on an exponential ceiling (5 ms … 640 ms): contenders from other
+        // processes spread out instead of colliding again in lockstep.
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.random() * 5 * 2 ** Math.min(attempt, 7)),
+        );
       }
     }
   }

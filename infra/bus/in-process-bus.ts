@@ -27,6 +27,12 @@ export interface InProcessBusOptions {
   logger: Logger;
   /** How many recent message ids each queue remembers to drop duplicates. */
   dedupCapacity?: number;
+  /**
+   * Resolve `enqueue` only once a consumer handled (or parked) the message. Memory is not
+   * durable, so for a checkpointed producer "accepted" must mean "done": otherwise a crash
+   * after its checkpoint moved would lose the message. The embedded deployment sets this.
+   */
+  acceptWhenHandled?: boolean;
 }
 
 const DEFAULT_DEDUP_CAPACITY = 10_000;
@@ -41,6 +47,8 @@ interface StoredMessage {
   id: string;
   data: JsonValue;
   deliveries: number;
+  /** With acceptWhenHandled: settles the producer's enqueue. */
+  settle?: (error?: Error) => void;
 }
 
 interface Consumer {
@@ -70,6 +78,7 @@ export function createInProcessBus(options: InProcessBusOptions): Bus {
   let closed = false;
   let closing: Promise<void> | null = null;
 
+  const unsettled = new Set<StoredMessage>();
   const queueState = (name: string): QueueState => {
     let state = queues.get(name);
     if (!state) {
@@ -152,10 +161,12 @@ export function createInProcessBus(options: InProcessBusOptions): Bus {
     consumer.inFlight = (async () => {
       try {
         await consumer.handler(message);
+        stored.settle?.();
       } catch (error) {
         const { options } = consumer;
         if (message.deliveryCount >= options.maxDeliveries) {
           await park(state, options, message, error);
+          stored.settle?.();
         } else {
           logger.debug(
             { err: error, queue: state.name, id: message.id, deliveries: message.deliveryCount },
@@ -230,8 +241,20 @@ export function createInProcessBus(options: InProcessBusOptions): Bus {
       if (closed) throw new Error('bus is closed');
       const state = queueState(queue);
       if (!state.seen.add(id)) return;
-      state.ready.push({ id, data: structuredClone(data), deliveries: 0 });
+      const stored: StoredMessage = { id, data: structuredClone(data), deliveries: 0 };
+      const handled = options.acceptWhenHandled
+        ? new Promise<void>((resolve, reject) => {
+            stored.settle = (error) => {
+              unsettled.delete(stored);
+              if (error) reject(error);
+              else resolve();
+            };
+            unsettled.add(stored);
+          })
+        : undefined;
+      state.ready.push(stored);
       pump(state);
+      await handled;
     },
 
     async consume(queue, handler, consumeOptions): Promise<QueueConsumer> {
@@ -252,6 +275,9 @@ export function createInProcessBus(options: InProcessBusOptions): Bus {
     close() {
       closing ??= (async () => {
         closed = true;
+        // Producers waiting on messages that will now never be handled must not move on.
+        for (const stored of [...unsettled])
+          stored.settle?.(new Error('bus closed before the message was handled'));
         // Topic deliveries are queued as microtasks; one macrotask turn lets them all run.
         await new Promise<void>((resolve) => setImmediate(resolve));
         for (const subscription of wildcards) subscription.active = false;

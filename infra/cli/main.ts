@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from '../config/load-config.ts';
 import { SETTINGS, type Config } from '../config/settings.ts';
 import { projectionsCommand } from './projections-command.ts';
 import { usersCommand } from './users-command.ts';
+import { mailCommand } from './mail-command.ts';
 
 /** Exit code for a configuration the process refuses to start with. */
 const EXIT_BAD_CONFIG = 2;
@@ -62,5 +63,6 @@ addSettingOptions(
 
 program.addCommand(projectionsCommand(configFrom));
 program.addCommand(usersCommand(configFrom));
+program.addCommand(mailCommand(configFrom));
 
 await program.parseAsync(process.argv);

@@ -34,8 +34,12 @@ export const listen = async (
     close: (timeoutMs) =>
       new Promise<void>((resolve) => {
         const timer = setTimeout(() => server.closeAllConnections(), timeoutMs);
+        // A keep-alive socket goes idle when its last response finishes: close it then,
+        // rather than waiting for the client to hang up.
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
         server.close(() => {
           clearTimeout(timer);
+          clearInterval(sweep);
           resolve();
         });
         server.closeIdleConnections();

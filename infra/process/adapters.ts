@@ -45,7 +45,9 @@ export const openBus = (config: Config, logger: Logger): Promise<Bus> =>
         name: `cambio-${config.role}`,
         queues: [MAIL_QUEUE],
       })
-    : Promise.resolve(createInProcessBus({ logger: logger.child({ component: 'bus' }) }));
+    : Promise.resolve(
+        createInProcessBus({ logger: logger.child({ component: 'bus' }), acceptWhenHandled: true }),
+      );
 
 export const openRateSource = (config: Config, logger: Logger): RateSource =>
   config.rates === 'coinbase'

@@ -38,6 +38,7 @@ import { docsRouter } from '../openapi/docs-router.ts';
 import { openApiDocument } from '../openapi/openapi-document.ts';
 import { LatestRates } from '../rates/latest-rates.ts';
 import { meteredBus } from '../bus/metered-bus.ts';
+import { openDeliveryLog } from '../delivery-log/open-delivery-log.ts';
 import { startRateFeed } from '../rates/rate-feed.ts';
 import { openBus, openEventStore, openMailer, openRateSource, openReadStore } from './adapters.ts';
 import type { Lifecycle } from './lifecycle.ts';
@@ -102,6 +103,23 @@ export const startRoles = async (
 
   const progress = readStore ? new ProjectionProgress({ readStore }) : undefined;
 
+  // Started before the projector's mail reaction and so stopped after it: on the embedded
+  // bus the reaction's enqueue waits for the notifier to handle the mail.
+  if (needs.notifier) {
+    const mailer = openMailer(config, logger);
+    lifecycle.onStop('mailer', () => mailer.close());
+    const deliveryLog = await openDeliveryLog(config, logger);
+    lifecycle.onStop('delivery log', () => deliveryLog.close());
+    const consumer = await startNotifier({
+      bus,
+      mailer,
+      deliveryLog,
+      logger: logger.child({ component: 'notifier' }),
+      onOutcome: (outcome) => metrics.mails.inc({ outcome }),
+    });
+    lifecycle.onStop('notifier', () => consumer.stop());
+  }
+
   if (needs.projector && eventStore && readStore) {
     const projector = new Projector({
       projection: walletReadModels,
@@ -132,18 +150,6 @@ export const startRoles = async (
       feed.stop();
       await source.stop();
     });
-  }
-
-  if (needs.notifier) {
-    const mailer = openMailer(config, logger);
-    lifecycle.onStop('mailer', () => mailer.close());
-    const consumer = await startNotifier({
-      bus,
-      mailer,
-      logger: logger.child({ component: 'notifier' }),
-      onOutcome: (outcome) => metrics.mails.inc({ outcome }),
-    });
-    lifecycle.onStop('notifier', () => consumer.stop());
   }
 
   const routes: RouteSpec[] = [];
