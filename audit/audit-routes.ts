@@ -1,11 +1,6 @@
 import type { EventStore, RecordedEvent } from '../ports/event-store.ts';
-import type { RouteSpec } from '../infra/http/route-spec.ts';
+import { problemResponses as problems, type RouteSpec } from '../infra/http/route-spec.ts';
 import { auditWallet } from './wallet-audit-report.ts';
-
-const problems = (...statuses: number[]) =>
-  Object.fromEntries(
-    statuses.map((status) => [status, { description: `problem+json (${status})` }]),
-  );
 
 /** Secrets recorded for login that an audit has no business reading. */
 const REDACTED_FIELDS = new Set(['passwordHash']);

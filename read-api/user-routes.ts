@@ -1,13 +1,8 @@
 import { principalOf } from '../infra/http/authenticate.ts';
 import { HttpProblem } from '../infra/http/problem.ts';
-import type { RouteSpec } from '../infra/http/route-spec.ts';
+import { problemResponses as problems, type RouteSpec } from '../infra/http/route-spec.ts';
 import { MAX_HISTORY_LIMIT, type ReadModelQueries } from '../projections/queries.ts';
 import { currencies } from '../domain/money/index.ts';
-
-const problems = (...statuses: number[]) =>
-  Object.fromEntries(
-    statuses.map((status) => [status, { description: `problem+json (${status})` }]),
-  );
 
 const balancesSchema = {
   type: 'object',

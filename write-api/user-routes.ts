@@ -4,7 +4,7 @@ import { login } from '../commands/session/login.ts';
 import { endSession, refreshSession } from '../commands/session/refresh-session.ts';
 import type { SessionDeps } from '../commands/session/session-deps.ts';
 import { principalOf } from '../infra/http/authenticate.ts';
-import type { RouteSpec } from '../infra/http/route-spec.ts';
+import { problemResponses as problems, type RouteSpec } from '../infra/http/route-spec.ts';
 import { perMinuteLimit } from '../infra/http/rate-limit.ts';
 import { commandContext } from './command-context.ts';
 import {
@@ -14,11 +14,6 @@ import {
   registerResponse,
   tokenResponse,
 } from './schemas.ts';
-
-const problems = (...statuses: number[]) =>
-  Object.fromEntries(
-    statuses.map((status) => [status, { description: `problem+json (${status})` }]),
-  );
 
 /** Registration, login, token refresh and logout: the seed's user routes plus sessions. */
 export const userRoutes = (deps: {

@@ -7,16 +7,11 @@ import {
   type WalletOutcome,
 } from '../commands/wallet/wallet-commands.ts';
 import { principalOf } from '../infra/http/authenticate.ts';
-import type { RouteSpec } from '../infra/http/route-spec.ts';
+import { problemResponses as problems, type RouteSpec } from '../infra/http/route-spec.ts';
 import type { Request, Response } from 'express';
 import type { CommandContext } from '../commands/command-context.ts';
 import { commandContext } from './command-context.ts';
 import { buyBody, fiatMovementBody, sellBody, walletCommandResponse } from './schemas.ts';
-
-const problems = (...statuses: number[]) =>
-  Object.fromEntries(
-    statuses.map((status) => [status, { description: `problem+json (${status})` }]),
-  );
 
 type Handler<I> = (
   deps: WalletDeps,

@@ -98,35 +98,22 @@ const freshRate = (deps: WalletDeps, code: string, now: Date) => {
   return { value, at: quote.at };
 };
 
-export const deposit = (
-  deps: WalletDeps,
-  userId: string,
-  input: { amount: string; currency?: string },
-  context: CommandContext,
-) => {
-  const code = input.currency ?? 'USD';
-  return run(
-    deps,
-    userId,
-    { type: 'Deposit', userId, currency: code, amount: parseField(input.amount, code, 'amount') },
-    context,
-  );
-};
+/** Deposit and withdraw differ only in the command type: fiat, USD when not named. */
+const fiatMovement =
+  (type: 'Deposit' | 'Withdraw') =>
+  (
+    deps: WalletDeps,
+    userId: string,
+    input: { amount: string; currency?: string },
+    context: CommandContext,
+  ) => {
+    const code = input.currency ?? 'USD';
+    const amount = parseField(input.amount, code, 'amount');
+    return run(deps, userId, { type, userId, currency: code, amount }, context);
+  };
 
-export const withdraw = (
-  deps: WalletDeps,
-  userId: string,
-  input: { amount: string; currency?: string },
-  context: CommandContext,
-) => {
-  const code = input.currency ?? 'USD';
-  return run(
-    deps,
-    userId,
-    { type: 'Withdraw', userId, currency: code, amount: parseField(input.amount, code, 'amount') },
-    context,
-  );
-};
+export const deposit = fiatMovement('Deposit');
+export const withdraw = fiatMovement('Withdraw');
 
 export const buy = (
   deps: WalletDeps,

@@ -29,6 +29,12 @@ export interface RouteSpec {
   handle: (req: Request, res: Response) => Promise<void> | void;
 }
 
+/** OpenAPI entries for the problem+json answers a route may give. */
+export const problemResponses = (...statuses: number[]): RouteSpec['responses'] =>
+  Object.fromEntries(
+    statuses.map((status) => [status, { description: `problem+json (${status})` }]),
+  );
+
 export interface MountOptions {
   authenticate: Authenticator;
   /** Runs before handlers of routes marked `readYourWrites`. */
