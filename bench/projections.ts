@@ -3,35 +3,28 @@
  * beside the raw cost of writing the same documents straight into each store.
  *
  *   npm run bench -- projections          (or: node --import tsx bench/projections.ts)
- *   options: --events 200000  --users 2000  --batch 1000
- *            --ferretdb-events 1000 (0 skips FerretDB)
+ *   options: --events 200000  --users 2000  --batch 1000  --stores sqlite,ferretdb
  *
- * One run: generates the wallet events (deposits, withdrawals, buys, sells, plus each user's
- * registration and account events) into a temp SQLite event store, then
- * - rebuilds into the embedded SQLite read store, and as a baseline inserts the resulting
- *   documents into the same tables (same indexes) with one prepared better-sqlite3 INSERT in
- *   one transaction;
- * - rebuilds into FerretDB (MongoDB stand-in, test/support/ferretdb.ts), and as a baseline
- *   inserts the resulting documents with insertMany into collections with the same indexes.
- * The rebuild reads the log, upcasts and maps every event, and applies position-guarded
- * upserts with the checkpoint per batch; the baseline only writes the final documents.
- *
- * FerretDB 1.x on its SQLite backend scans the whole collection on every update (an upsert
- * by _id costs time linear in the collection size), so a rebuild there is quadratic in the
- * log: it is measured on a log of the same mix (wallet events per user) scaled down to
- * --ferretdb-events wallet events, with the SQLite store measured on that log too for comparison.
- * The machine may be shared: the load average is printed so a reader can judge the numbers.
+ * One run generates the wallet events (deposits, withdrawals, buys, sells, plus each user's
+ * registration and account events) into a temp SQLite event store, then rebuilds that one log
+ * - into the embedded SQLite read store, and as a baseline inserts the resulting documents into
+ *   the same tables (same indexes) with one prepared better-sqlite3 INSERT in one transaction;
+ * - into FerretDB (the MongoDB stand-in, test/support/ferretdb.ts), and as a baseline inserts
+ *   the resulting documents with insertMany into collections with the same indexes.
+ * The rebuild reads the log, upcasts and maps every event, and applies position-guarded writes
+ * with the checkpoint per batch; the baseline only writes the final documents. The machine may
+ * be shared: the load average is printed so a reader can judge the numbers.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { isDeepStrictEqual, parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { MongoClient } from 'mongodb';
 import { SqliteEventStore } from '../infra/event-store/sqlite-event-store.ts';
 import { MongoReadStore } from '../infra/read-store/mongo-read-store.ts';
 import { SqliteReadStore } from '../infra/read-store/sqlite-read-store.ts';
-import type { EventStore } from '../ports/event-store.ts';
+import type { EventStore, JsonObject } from '../ports/event-store.ts';
 import type { ReadStore } from '../ports/read-store.ts';
 import { generationCollection, prepareGeneration } from '../projections/generations.ts';
 import { projectionCollections } from '../projections/read-model.ts';
@@ -52,13 +45,18 @@ const { values } = parseArgs({
     events: { type: 'string', default: '200000' },
     users: { type: 'string', default: '2000' },
     batch: { type: 'string', default: '1000' },
-    'ferretdb-events': { type: 'string', default: '1000' },
+    stores: { type: 'string', default: 'sqlite,ferretdb' },
   },
 });
 const walletEvents = Number(values.events);
 const users = Number(values.users);
 const batchSize = Number(values.batch);
-const ferretEvents = Number(values['ferretdb-events']);
+const stores = new Set(values.stores.split(',').map((store) => store.trim()));
+for (const store of stores) {
+  if (store !== 'sqlite' && store !== 'ferretdb') {
+    throw new Error(`--stores: unknown store "${store}" (sqlite, ferretdb)`);
+  }
+}
 
 interface Row {
   store: string;
@@ -74,28 +72,17 @@ const load = () =>
     .map((value) => value.toFixed(1))
     .join(' ');
 
-/** A log with the same mix as the main one (users per wallet event), scaled to `events`. */
-const generateLog = async (
-  file: string,
-  events: number,
-  userCount: number,
-): Promise<SqliteEventStore> => {
-  const eventStore = new SqliteEventStore({ file, synchronous: 'normal' });
-  await appendFixtureStreams(
-    eventStore,
-    generateFixtureStreams({ users: userCount, walletEvents: events, seed: 42 }),
-    { chunk: 1, inFlight: 512 },
-  );
-  return eventStore;
-};
+type Documents = Record<string, DumpedDocument[]>;
 
-const SMALL_SQLITE = 'SQLite (FerretDB-sized log)';
+/** Every document of a generation, by base collection, in position order. */
+type ReadGeneration = (generation: number) => Promise<Documents>;
 
 const rebuildInto = async (
   label: string,
   eventStore: EventStore,
   readStore: ReadStore,
-): Promise<{ row: Row; documents: Record<string, DumpedDocument[]> }> => {
+  readGeneration: ReadGeneration,
+): Promise<{ row: Row; documents: Documents }> => {
   const events = Number(await eventStore.headPosition());
   let lastPrint = Date.now();
   const start = process.hrtime.bigint();
@@ -111,8 +98,8 @@ const rebuildInto = async (
     },
   });
   const elapsed = seconds(start);
-  const dump = await dumpActiveGeneration(readStore, walletReadModels);
-  const documents = Object.values(dump.collections).reduce((sum, docs) => sum + docs.length, 0);
+  const collections = await readGeneration(result.generation);
+  const documents = Object.values(collections).reduce((sum, docs) => sum + docs.length, 0);
   return {
     row: {
       store: label,
@@ -121,9 +108,44 @@ const rebuildInto = async (
       documents,
       seconds: elapsed,
     },
-    documents: dump.collections,
+    documents: collections,
   };
 };
+
+/**
+ * Reads a generation from MongoDB in one unsorted scan per collection. The read store's own
+ * pages would do: on MongoDB each is an index range, but FerretDB 1.x sorts and filters a page
+ * by position in memory, reading the whole collection per page.
+ */
+const scanMongoGeneration =
+  (url: string, database: string): ReadGeneration =>
+  async (generation) => {
+    const client = new MongoClient(url, { useBigInt64: true });
+    const documents: Documents = {};
+    try {
+      for (const spec of projectionCollections(walletReadModels)) {
+        const rows = await client
+          .db(database)
+          .collection<{ _id: string; position: bigint; doc: JsonObject; json?: string }>(
+            generationCollection(spec.name, generation),
+          )
+          .find({})
+          .toArray();
+        documents[spec.name] = rows
+          .sort((a, b) =>
+            a.position !== b.position ? (a.position < b.position ? -1 : 1) : a._id < b._id ? -1 : 1,
+          )
+          .map((row) => ({
+            id: row._id,
+            position: String(row.position),
+            doc: row.json === undefined ? row.doc : (JSON.parse(row.json) as JsonObject),
+          }));
+      }
+      return documents;
+    } finally {
+      await client.close();
+    }
+  };
 
 /** The same documents written without the projection: one prepared INSERT, one transaction. */
 const rawSqliteInsert = async (
@@ -248,6 +270,8 @@ const main = async () => {
       `node ${process.version}, ${cpus().length} CPUs, load average ${load()}`,
   );
   const rows: Row[] = [];
+  let sqliteDocuments: Documents | undefined;
+  let sameDocuments: boolean | undefined;
   const eventStore = new SqliteEventStore({
     file: join(dir, 'events.sqlite'),
     synchronous: 'normal',
@@ -263,36 +287,43 @@ const main = async () => {
     const head = await eventStore.headPosition();
     process.stdout.write(` ${head} events in ${seconds(start).toFixed(1)} s\n`);
 
-    process.stdout.write('SQLite: rebuild ...');
-    const readStore = new SqliteReadStore({ file: join(dir, 'read.sqlite') });
-    const sqlite = await rebuildInto('SQLite', eventStore, readStore);
-    await readStore.close();
-    rows.push(sqlite.row);
-    process.stdout.write(` ${sqlite.row.seconds.toFixed(1)} s; raw insert ...`);
-    rows.push(await rawSqliteInsert(dir, sqlite.documents, sqlite.row.events));
-    process.stdout.write(' done\n');
+    if (stores.has('sqlite')) {
+      process.stdout.write('SQLite: rebuild ...');
+      const readStore = new SqliteReadStore({ file: join(dir, 'read.sqlite') });
+      const sqlite = await rebuildInto(
+        'SQLite',
+        eventStore,
+        readStore,
+        async () => (await dumpActiveGeneration(readStore, walletReadModels)).collections,
+      );
+      sqliteDocuments = sqlite.documents;
+      await readStore.close();
+      rows.push(sqlite.row);
+      process.stdout.write(` ${sqlite.row.seconds.toFixed(1)} s; raw insert ...`);
+      rows.push(await rawSqliteInsert(dir, sqlite.documents, sqlite.row.events));
+      process.stdout.write(' done\n');
+    }
 
-    if (ferretEvents > 0) {
+    if (stores.has('ferretdb')) {
       const found = await findOrStartMongo();
       if (!found.available) {
         console.log(`FerretDB NOT MEASURED: ${found.reason}`);
       } else {
         const server = found.server;
-        const ferretUsers = Math.max(1, Math.round((users * ferretEvents) / walletEvents));
-        console.log(
-          `FerretDB: ${server.description}; a log of the same mix scaled down to ` +
-            `${ferretEvents} wallet events for ${ferretUsers} users`,
-        );
         const database = `cambio_bench_projections_${process.pid}`;
-        const small = await generateLog(join(dir, 'small.sqlite'), ferretEvents, ferretUsers);
-        const smallSqlite = new SqliteReadStore({ file: join(dir, 'small-read.sqlite') });
-        rows.push((await rebuildInto(SMALL_SQLITE, small, smallSqlite)).row);
-        await smallSqlite.close();
         const mongo = new MongoReadStore({ url: server.url, database });
         try {
-          process.stdout.write('FerretDB: rebuild ...');
-          const ferret = await rebuildInto('FerretDB', small, mongo);
+          process.stdout.write(`FerretDB (${server.description}): rebuild ...`);
+          const ferret = await rebuildInto(
+            'FerretDB',
+            eventStore,
+            mongo,
+            scanMongoGeneration(server.url, database),
+          );
           rows.push(ferret.row);
+          if (sqliteDocuments) {
+            sameDocuments = isDeepStrictEqual(ferret.documents, sqliteDocuments);
+          }
           process.stdout.write(` ${ferret.row.seconds.toFixed(1)} s; raw insertMany ...`);
           rows.push(
             await rawMongoInsert(
@@ -305,7 +336,6 @@ const main = async () => {
           process.stdout.write(' done\n');
         } finally {
           await mongo.close();
-          await small.close();
           const client = new MongoClient(server.url);
           try {
             await client.db(database).dropDatabase();
@@ -319,6 +349,11 @@ const main = async () => {
     }
     console.log();
     printTable(rows);
+    if (sameDocuments !== undefined) {
+      console.log(
+        `\nFerretDB's rebuild ${sameDocuments ? 'equals' : 'DIFFERS FROM'} SQLite's, document for document.`,
+      );
+    }
     console.log(
       `\n"time vs raw" is the rebuild's time over the raw write of the same final documents in the same store. ` +
         `load average now ${load()}`,

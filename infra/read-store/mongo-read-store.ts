@@ -53,6 +53,16 @@ interface CheckpointShape {
 /** Collection names start with a letter, so this one cannot clash with a projection's. */
 const checkpointsCollection = '_checkpoints';
 const duplicateKey = 11000;
+/**
+ * Guarded writes go in small commands, a few at a time: FerretDB 1.x does the updates of one
+ * command one after another, so commands in flight together keep its cores and its backend
+ * busy. But it keeps the read of every matched update open until its command ends, each on a
+ * pooled connection (100 per database on SQLite, 50 on PostgreSQL), and waits forever for one
+ * more; so all of one store's commands together hold well under 50. MongoDB pays a few more
+ * round trips.
+ */
+const guardedWritesPerCommand = 12;
+const guardedCommandsInFlight = 3;
 const namespaceNotFound = 26;
 
 const asBigInt = (value: unknown): bigint => {
@@ -110,6 +120,55 @@ const latestPerDocument = (writes: readonly DocumentWrite[]): Map<string, Docume
 };
 
 /**
+ * The indexes (in the batch sent) of the writes refused because their _id exists; rethrows
+ * any other failure.
+ */
+const duplicateKeyIndexes = (error: unknown): number[] => {
+  if (!(error instanceof MongoBulkWriteError) || error.writeConcernError) throw error;
+  const writeErrors = [error.writeErrors].flat();
+  if (writeErrors.length === 0 || writeErrors.some((e) => e.code !== duplicateKey)) throw error;
+  return writeErrors.map((e) => e.index);
+};
+
+const maxRememberedRewrites = 100_000;
+
+/** Collection names are plain identifiers, so the first NUL ends the name. */
+const rewrittenKey = (collection: string, id: string): string => `${collection}\u0000${id}`;
+
+/** Sets the document unless the stored one carries a position >= the write's. */
+const guardedUpsert = (write: DocumentWrite): AnyBulkWriteOperation<StoredShape> => ({
+  replaceOne: {
+    filter: { _id: write.id, position: { $lt: write.position } },
+    replacement: toStoredShape(write.doc, write.position),
+    upsert: true,
+  },
+});
+
+/** One command of guarded upserts; documents stored at a newer position are left alone. */
+const upsertChunk = async (
+  collection: Collection<StoredShape>,
+  operations: AnyBulkWriteOperation<StoredShape>[],
+  retry = true,
+): Promise<void> => {
+  if (operations.length === 0) return;
+  let duplicates: number[];
+  try {
+    await collection.bulkWrite(operations, { ordered: false });
+    return;
+  } catch (error) {
+    // A guarded upsert whose filter misses because a newer version is stored turns into an
+    // insert of an existing _id: that duplicate-key error means "already up to date".
+    duplicates = duplicateKeyIndexes(error);
+  }
+  // Unless another writer inserted the same new document at the same moment: then this write
+  // may be the newer one. Once the document exists the filter decides, so one retry settles it.
+  if (retry) {
+    const again = duplicates.map((index) => operations[index]).filter((op) => op !== undefined);
+    await upsertChunk(collection, again, false);
+  }
+};
+
+/**
  * The distributed read store on MongoDB (and FerretDB, which stands in for it in tests). It
  * uses no multi-document transactions: every write is guarded by position, so a batch
  * interrupted before its checkpoint moved is simply applied again.
@@ -117,6 +176,12 @@ const latestPerDocument = (writes: readonly DocumentWrite[]): Map<string, Docume
 export class MongoReadStore implements ReadStore {
   readonly #client: MongoClient;
   readonly #db: Db;
+  /**
+   * Documents this store wrote more than once lately, as rewrittenKey, least recent first: a
+   * hint only (a guarded upsert is right whether the document exists or not), so it may
+   * forget, and it stays right when another process writes or a collection is dropped.
+   */
+  readonly #rewritten = new Set<string>();
 
   constructor(options: MongoReadStoreOptions) {
     this.#client = new MongoClient(options.url, {
@@ -157,20 +222,10 @@ export class MongoReadStore implements ReadStore {
   ): Promise<void> {
     if (checkpoint) assertPosition(checkpoint.position, 'checkpoint');
     const groups = latestPerDocument(writes);
-    await Promise.all(
-      [...groups].map(([name, group]) =>
-        this.#upsertGuarded(
-          this.#collection(name),
-          group.map((write): AnyBulkWriteOperation<StoredShape> => ({
-            replaceOne: {
-              filter: { _id: write.id, position: { $lt: write.position } },
-              replacement: toStoredShape(write.doc, write.position),
-              upsert: true,
-            },
-          })),
-        ),
-      ),
-    );
+    // One collection after another: see guardedWritesPerCommand.
+    for (const [name, group] of groups) {
+      await this.#insertOrReplace(name, group);
+    }
     if (checkpoint) await this.setCheckpoint(checkpoint.name, checkpoint.position);
   }
 
@@ -258,28 +313,75 @@ export class MongoReadStore implements ReadStore {
     await this.#client.close();
   }
 
+  /**
+   * Every write is first tried as a plain insert, and only those whose document already exists
+   * go through the position-guarded replace. An insert needs no guard (there is nothing to
+   * overwrite), and in a rebuild most writes create documents; a filtered write costs a lookup
+   * per document on MongoDB, and on FerretDB 1.x more: a filter with more than `_id` in it
+   * reads the whole collection. Documents that were written before (a balance changes with
+   * every trade) skip the insert that would fail: on FerretDB a refused insert costs a
+   * transaction of its own.
+   */
+  async #insertOrReplace(name: string, writes: readonly DocumentWrite[]): Promise<void> {
+    const collection = this.#collection(name);
+    const fresh: DocumentWrite[] = [];
+    const rewrites: DocumentWrite[] = [];
+    for (const write of writes) {
+      (this.#wasRewritten(name, write.id) ? rewrites : fresh).push(write);
+    }
+    const existing = await this.#insertNew(
+      collection,
+      fresh.map((write) => ({ _id: write.id, ...toStoredShape(write.doc, write.position) })),
+    );
+    for (const index of existing) {
+      const write = fresh[index];
+      if (!write) continue;
+      rewrites.push(write);
+      this.#rememberRewritten(name, write.id);
+    }
+    await this.#upsertGuarded(collection, rewrites.map(guardedUpsert));
+  }
+
+  #wasRewritten(collection: string, id: string): boolean {
+    const key = rewrittenKey(collection, id);
+    if (!this.#rewritten.delete(key)) return false;
+    this.#rewritten.add(key); // now the most recent
+    return true;
+  }
+
+  #rememberRewritten(collection: string, id: string): void {
+    this.#rewritten.add(rewrittenKey(collection, id));
+    if (this.#rewritten.size <= maxRememberedRewrites) return;
+    const oldest = this.#rewritten.values().next();
+    if (!oldest.done) this.#rewritten.delete(oldest.value);
+  }
+
+  /** Inserts the documents that do not exist yet; returns the indexes of those that do. */
+  async #insertNew(collection: Collection<StoredShape>, rows: StoredShape[]): Promise<number[]> {
+    if (rows.length === 0) return [];
+    try {
+      await collection.insertMany(rows, { ordered: false });
+      return [];
+    } catch (error) {
+      return duplicateKeyIndexes(error);
+    }
+  }
+
   async #upsertGuarded(
     collection: Collection<StoredShape>,
     operations: AnyBulkWriteOperation<StoredShape>[],
-    retry = true,
   ): Promise<void> {
-    if (operations.length === 0) return;
-    try {
-      await collection.bulkWrite(operations, { ordered: false });
-    } catch (error) {
-      // A guarded upsert whose filter misses because a newer version is stored turns into an
-      // insert of an existing _id: that duplicate-key error means "already up to date".
-      if (!(error instanceof MongoBulkWriteError) || error.writeConcernError) throw error;
-      const writeErrors = [error.writeErrors].flat();
-      if (writeErrors.length === 0 || writeErrors.some((e) => e.code !== duplicateKey)) throw error;
-      // Unless another writer inserted the same new document at the same moment: then this
-      // write may be the newer one. Once the document exists the filter decides, so one retry
-      // settles it.
-      if (retry) {
-        const again = writeErrors.map((e) => operations[e.index]).filter((op) => op !== undefined);
-        await this.#upsertGuarded(collection, again, false);
-      }
+    const chunks: AnyBulkWriteOperation<StoredShape>[][] = [];
+    for (let start = 0; start < operations.length; start += guardedWritesPerCommand) {
+      chunks.push(operations.slice(start, start + guardedWritesPerCommand));
     }
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (let chunk = chunks[next++]; chunk; chunk = chunks[next++]) {
+        await upsertChunk(collection, chunk);
+      }
+    };
+    await Promise.all(Array.from({ length: guardedCommandsInFlight }, worker));
   }
 
   async #listIndexes(collection: Collection<StoredShape>): Promise<{ name: string }[]> {

@@ -13,7 +13,10 @@ import { MongoClient } from 'mongodb';
  */
 export interface MongoForTests {
   url: string;
-  /** Which server this is, for the test log: "FerretDB v1.24.2 (sqlite) at 127.0.0.1:40123". */
+  /**
+   * Which server this is, for the test log:
+   * "FerretDB v1.24.2 source-patched-id-index (sqlite) at 127.0.0.1:40123".
+   */
   description: string;
   stop(): Promise<void>;
 }
@@ -101,7 +104,9 @@ const findFerretDb = async (): Promise<BinaryLookup> => {
   try {
     const { stdout } = await run(path, ['--version'], { timeout: 10_000 });
     const version = /^version:\s*(\S+)/m.exec(stdout)?.[1] ?? 'unknown';
-    return { found: true, path, version };
+    // scripts/install-ferretdb.sh names its patched build here, so the log says which one ran.
+    const build = /^package:\s*(\S+)/m.exec(stdout)?.[1];
+    return { found: true, path, version: build ? `${version} ${build}` : version };
   } catch (error) {
     // A FerretDB built without build/version/version.txt panics before doing anything.
     return {
@@ -179,7 +184,9 @@ const spawnFerretDb = async (binary: string, dir: string, port: number): Promise
     binary,
     [
       '--handler=sqlite',
-      `--sqlite-url=file:${join(dir, 'data')}/`,
+      // As the embedded SQLite read store runs: WAL with synchronous NORMAL (FerretDB leaves
+      // SQLite's FULL, a sync per committed write, which a throwaway test server does not need).
+      `--sqlite-url=file:${join(dir, 'data')}/?_pragma=synchronous(normal)`,
       `--listen-addr=127.0.0.1:${port}`,
       `--state-dir=${dir}`,
       // Parallel runs would otherwise all want the default 127.0.0.1:8088.

@@ -120,6 +120,55 @@ describe('MongoReadStore', function () {
       }
     });
 
+    it('guards every write, also of documents another store changed since this one wrote them', async function () {
+      const database = databases[databases.length - 1] as string;
+      const doc = (position: bigint) => ({
+        collection: 'accounts',
+        id: 'shared',
+        position,
+        doc: { v: Number(position) },
+      });
+      const current = async () => (await store.get('accounts', 'shared'))?.position;
+      // Written twice, so this store now sends it as a guarded replace, not as an insert.
+      await store.apply([doc(2n)]);
+      await store.apply([doc(3n)]);
+      const other = new MongoReadStore({ url: server?.url ?? '', database });
+      const fresh = new MongoReadStore({ url: server?.url ?? '', database });
+      try {
+        await other.apply([doc(10n)]);
+        await store.apply([doc(5n)]);
+        expect(await current()).to.equal(10n);
+        // A store that never saw the document tries an insert first, and falls back to the guard.
+        await fresh.apply([doc(4n)]);
+        expect(await current()).to.equal(10n);
+        await fresh.apply([doc(11n)]);
+        expect(await current()).to.equal(11n);
+        // After a drop, the guarded replace of a document it remembers creates it again.
+        await store.drop('accounts');
+        await store.apply([doc(1n)]);
+        expect(await current()).to.equal(1n);
+      } finally {
+        await other.close();
+        await fresh.close();
+      }
+    });
+
+    it('rewrites more documents in one batch than a server connection pool holds', async function () {
+      // FerretDB 1.x holds a pooled connection (100 on SQLite) for each matched update until
+      // its command ends; one command with more would wait forever.
+      const batch = (position: bigint) =>
+        Array.from({ length: 300 }, (_, i) => ({
+          collection: 'accounts',
+          id: `r${i}`,
+          position: position + BigInt(i),
+          doc: { n: i },
+        }));
+      await store.apply(batch(1n));
+      await store.apply(batch(1000n));
+      const page = await store.find('accounts', { order: 'asc', limit: 300 });
+      expect(page.map((d) => d.position)).to.deep.equal(batch(1000n).map((w) => w.position));
+    });
+
     it('rejects ping when the server cannot be reached', async function () {
       const unreachable = new MongoReadStore({
         url: 'mongodb://127.0.0.1:9/',
