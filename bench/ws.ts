@@ -68,6 +68,9 @@ const runServer = async (): Promise<void> => {
     verifyAccessToken: async () => {
       throw new Error('no tokens in this benchmark');
     },
+    readWallet: async () => {
+      throw new Error('no wallets in this benchmark');
+    },
     logger,
     metrics: createMetrics(),
     limits: { maxConnections: 20_000 },

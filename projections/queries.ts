@@ -32,6 +32,13 @@ export interface UserView {
   roles: Role[];
 }
 
+/** A wallet's state as a live update carries it, without the event that produced it. */
+export interface WalletView {
+  balances: Record<string, string>;
+  /** Global position of the newest wallet event reflected, decimal text. */
+  position: string;
+}
+
 export interface HistoryQuery {
   currency?: string;
   type?: HistoryType;
@@ -53,6 +60,8 @@ export interface ReadModelQueries {
   findUserByMail(mail: string): Promise<UserView | null>;
   /** Every balance the wallet has held, decimal text by currency code; {} for no wallet. */
   getBalances(userId: string): Promise<Record<string, string>>;
+  /** The balances with the position of the newest event they reflect ("0" for no wallet). */
+  getWallet(userId: string): Promise<WalletView>;
   listHistory(userId: string, query: HistoryQuery): Promise<HistoryPage>;
 }
 
@@ -65,19 +74,35 @@ const isNull = (value: unknown): boolean => value === null;
 const invalid = (field: string, message: string) =>
   new DomainError('validation', `${field}_invalid`, message, { field });
 
-/** Balances of one wallet in one generation, fiat first; the projector reads them too. */
-export const readBalances = async (
+/**
+ * One wallet in one generation, balances fiat first. Each wallet event rewrites every balance
+ * it touches at its own position, so the highest position among them is the wallet's newest.
+ */
+export const readWallet = async (
   readStore: ReadStore,
   generation: number,
   userId: string,
-): Promise<Record<string, string>> => {
+): Promise<WalletView> => {
   const found = await readStore.find<BalanceDocument>(generationCollection(BALANCES, generation), {
     where: { userId },
     order: 'asc',
     limit: WHOLE_WALLET,
   });
-  return sortedBalances(Object.fromEntries(found.map(({ doc }) => [doc.currency, doc.amount])));
+  return {
+    balances: sortedBalances(
+      Object.fromEntries(found.map(({ doc }) => [doc.currency, doc.amount])),
+    ),
+    // Ascending by position, so the last is the newest.
+    position: String(found[found.length - 1]?.position ?? 0n),
+  };
 };
+
+/** Balances of one wallet in one generation, fiat first; the projector reads them too. */
+export const readBalances = async (
+  readStore: ReadStore,
+  generation: number,
+  userId: string,
+): Promise<Record<string, string>> => (await readWallet(readStore, generation, userId)).balances;
 
 const readUser = async (
   readStore: ReadStore,
@@ -144,11 +169,13 @@ export const createReadModelQueries = (
     }, isNull);
   };
 
-  const getBalances = (userId: string) =>
+  const getWallet = (userId: string) =>
     onActive(
-      (generation) => readBalances(readStore, generation, userId),
-      (balances) => Object.keys(balances).length === 0,
+      (generation) => readWallet(readStore, generation, userId),
+      (wallet) => Object.keys(wallet.balances).length === 0,
     );
+
+  const getBalances = async (userId: string) => (await getWallet(userId)).balances;
 
   const listHistory = async (userId: string, query: HistoryQuery): Promise<HistoryPage> => {
     const { limit } = query;
@@ -184,5 +211,5 @@ export const createReadModelQueries = (
     );
   };
 
-  return { getUser, findUserByMail, getBalances, listHistory };
+  return { getUser, findUserByMail, getBalances, getWallet, listHistory };
 };

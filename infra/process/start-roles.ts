@@ -198,8 +198,9 @@ export const startRoles = async (
       ...adminRoutes(async () => [await projectionStatus(events, reads, walletReadModels)]),
     );
   }
-  if (needs.readApi && readStore) {
-    routes.push(...userReadRoutes(createReadModelQueries(readStore)));
+  const queries = needs.readApi && readStore ? createReadModelQueries(readStore) : null;
+  if (queries) {
+    routes.push(...userReadRoutes(queries));
     if (latestRates) routes.push(...exchangeRatesRoutes(latestRates));
   }
 
@@ -224,13 +225,14 @@ export const startRoles = async (
   });
   const http = await listen(app, config.host, config.port);
   lifecycle.onStop('http server', () => http.close(config.shutdownTimeoutMs));
-  if (needs.readApi && latestRates) {
+  if (queries && latestRates) {
     // Registered after the HTTP server so it closes first: sockets get 1001, not a cut.
     const live = attachWebSocketServer({
       server: http.server,
       bus,
       latestRates,
       verifyAccessToken: async (token) => verifyAccessToken(tokenSettings, token),
+      readWallet: queries.getWallet,
       logger: logger.child({ component: 'websocket' }),
       metrics,
     });

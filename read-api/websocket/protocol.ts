@@ -16,6 +16,8 @@ import { isCurrency } from '../../domain/money/index.ts';
  *   rates   { currency, rates, at }                       — the base and its rates
  *   wallet  { userId, balances, position, entry?, skipped? } — `skipped` counts updates
  *           replaced by this one while the client was not reading; refetch history then.
+ *           Right after `subscribed` comes the wallet as it stands, without `entry` (position
+ *           "0" for a wallet that never moved); then each update newer than the last sent.
  *
  * Instead of the `auth` op, a client may offer its token when connecting, as a second
  * subprotocol: `Sec-WebSocket-Protocol: cambio.v1, bearer.<token>`. The server answers with

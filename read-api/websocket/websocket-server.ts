@@ -5,6 +5,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Metrics } from '../../infra/metrics/metrics.ts';
 import type { Bus } from '../../ports/bus.ts';
 import type { RatesMessage } from '../../ports/live-messages.ts';
+import type { WalletView } from '../../projections/queries.ts';
 import { exchangeRatesBody } from '../exchange-rates-router.ts';
 import { resolveLimits, type WebSocketLimits } from './limits.ts';
 import { createOutbox, type Outbox, type OutboxStats } from './outbox.ts';
@@ -19,14 +20,14 @@ import {
   type RequestId,
 } from './protocol.ts';
 import { rejectUpgrade } from './upgrade-rejection.ts';
-import { createWalletFeeds } from './wallet-feeds.ts';
+import { createWalletFeeds, walletPushOf, type WalletPush } from './wallet-feeds.ts';
 
 /**
  * The live side of the read API, on the HTTP server's upgrade path:
  * - `WS /ws/exchange-rates` (the seed's): the latest rates on connect, then every new
  *   snapshot, in the shape of `GET /api/exchange-rates`; anything the client sends is ignored.
  * - `WS /ws` (protocol.ts): authentication, rate subscriptions filtered by currency, and the
- *   caller's own wallet updates.
+ *   caller's own wallet: its current state on subscribe, then every update.
  *
  * Everything pushed comes from the bus (rates through `latestRates`, wallets from
  * `wallets.<userId>`), so every replica pushes every tick wherever it was produced. Each
@@ -55,6 +56,8 @@ export interface WebSocketServerDependencies {
   latestRates: LiveRates;
   /** Rejects when the token is not valid. */
   verifyAccessToken: (token: string) => Promise<VerifiedToken>;
+  /** The wallet as the read models hold it now; sent first to each wallet subscriber. */
+  readWallet: (userId: string) => Promise<WalletView>;
   logger: Logger;
   metrics: Pick<Metrics, 'websocketClients'>;
   limits?: Partial<WebSocketLimits>;
@@ -90,6 +93,8 @@ interface Client {
   expiresAtMs: number | null;
   rates: RatesFilter | null;
   stopWallet: (() => void) | null;
+  /** Position of the newest wallet state sent; older ones (a lagging replica) are dropped. */
+  walletPosition: bigint;
   /** Requests received and not yet answered (auth may wait on the verifier). */
   inFlight: number;
   work: Promise<void>;
@@ -121,7 +126,7 @@ const pathOf = (url: string | undefined): string => {
 };
 
 export const attachWebSocketServer = (deps: WebSocketServerDependencies): LiveWebSocketServer => {
-  const { server, bus, latestRates, verifyAccessToken, metrics } = deps;
+  const { server, bus, latestRates, verifyAccessToken, readWallet, metrics } = deps;
   const limits = resolveLimits(deps.limits);
   const logger = deps.logger.child({ component: 'websocket' });
   const walletFeeds = createWalletFeeds(bus, logger);
@@ -198,7 +203,15 @@ export const attachWebSocketServer = (deps: WebSocketServerDependencies): LiveWe
   const stopWallet = (client: Client): void => {
     client.stopWallet?.();
     client.stopWallet = null;
+    client.walletPosition = -1n;
     client.outbox.drop('wallet');
+  };
+
+  /** Each wallet message carries the whole wallet, so only a newer one is worth sending. */
+  const sendWallet = (client: Client, push: WalletPush): void => {
+    if (push.position <= client.walletPosition) return;
+    client.walletPosition = push.position;
+    client.outbox.offer('wallet', push.text, push.withSkipped);
   };
 
   const forget = (client: Client): void => {
@@ -298,33 +311,59 @@ export const attachWebSocketServer = (deps: WebSocketServerDependencies): LiveWe
     );
   };
 
-  const subscribeWallet = (client: Client, id?: RequestId): void => {
+  const subscribeWallet = async (client: Client, id?: RequestId): Promise<void> => {
     const userId = client.userId;
     if (userId === null) {
       sendError(client, 'auth_required', 'authenticate before subscribing to the wallet', id);
       return;
     }
-    if (client.stopWallet === null) {
-      if (subscriptionCount(client) + 1 > limits.maxSubscriptionsPerConnection) {
-        sendError(
-          client,
-          'too_many_subscriptions',
-          `a connection may follow at most ${limits.maxSubscriptionsPerConnection} topics`,
-          id,
-        );
-        return;
-      }
-      try {
-        client.stopWallet = walletFeeds.follow(userId, (push) =>
-          client.outbox.offer('wallet', push.text, push.withSkipped),
-        );
-      } catch (error) {
-        logger.error({ err: error, userId }, 'could not subscribe to wallet updates');
-        sendError(client, 'unavailable', 'wallet updates are unavailable; retry shortly', id);
-        return;
-      }
+    if (client.stopWallet !== null) {
+      reply(client, replyMessage('subscribed', id, { channel: 'wallet', userId }));
+      return;
+    }
+    if (subscriptionCount(client) + 1 > limits.maxSubscriptionsPerConnection) {
+      sendError(
+        client,
+        'too_many_subscriptions',
+        `a connection may follow at most ${limits.maxSubscriptionsPerConnection} topics`,
+        id,
+      );
+      return;
+    }
+    // Updates are followed before the wallet is read, so none can fall between the two. Until
+    // the current state is sent they wait, the newest only: each one is the whole wallet.
+    let started = false;
+    let held: WalletPush | null = null;
+    let stop: () => void;
+    try {
+      stop = walletFeeds.follow(userId, (push) => {
+        if (started) sendWallet(client, push);
+        else if (held === null || push.position > held.position) held = push;
+      });
+    } catch (error) {
+      logger.error({ err: error, userId }, 'could not subscribe to wallet updates');
+      sendError(client, 'unavailable', 'wallet updates are unavailable; retry shortly', id);
+      return;
+    }
+    client.stopWallet = stop;
+    let current: WalletPush | null;
+    try {
+      current = walletPushOf({ userId, ...(await readWallet(userId)) }, userId);
+    } catch (error) {
+      logger.error({ err: error, userId }, 'could not read the wallet for a subscriber');
+      current = null;
+    }
+    // Signed out by expiry, or gone, while the wallet was read.
+    if (client.gone || client.stopWallet !== stop) return;
+    if (current === null) {
+      stopWallet(client);
+      sendError(client, 'unavailable', 'the wallet cannot be read right now; retry shortly', id);
+      return;
     }
     reply(client, replyMessage('subscribed', id, { channel: 'wallet', userId }));
+    started = true;
+    sendWallet(client, current);
+    if (held !== null) sendWallet(client, held);
   };
 
   const handle = async (client: Client, request: ClientRequest): Promise<void> => {
@@ -338,7 +377,7 @@ export const attachWebSocketServer = (deps: WebSocketServerDependencies): LiveWe
         return;
       case 'subscribe':
         if (request.channel === 'rates') subscribeRates(client, request.currencies, request.id);
-        else subscribeWallet(client, request.id);
+        else await subscribeWallet(client, request.id);
         return;
       case 'unsubscribe':
         if (request.channel === 'rates') {
@@ -394,6 +433,7 @@ export const attachWebSocketServer = (deps: WebSocketServerDependencies): LiveWe
       expiresAtMs: verified?.expiresAt?.getTime() ?? null,
       rates: null,
       stopWallet: null,
+      walletPosition: -1n,
       inFlight: 0,
       work: Promise.resolve(),
       gone: false,

@@ -241,6 +241,7 @@ describe('e2e: one user cannot read or move another user’s money', function ()
   });
 
   it('a live wallet subscription follows the caller’s own wallet, whatever it asks for', async function () {
+    const aNow = await walletOf(a);
     const socket = new WebSocket(`ws://127.0.0.1:${cambio.port}/ws`, [
       'cambio.v1',
       `bearer.${a.token}`,
@@ -260,6 +261,12 @@ describe('e2e: one user cannot read or move another user’s money', function ()
       );
       expect(subscribed.type, JSON.stringify(subscribed)).to.equal('subscribed');
       expect(subscribed.userId).to.equal(a.userId);
+      // First comes A's wallet as the read models hold it: what GET balance answered.
+      const state = await eventually('the current wallet', async () =>
+        messages.find((m) => m.type === 'wallet'),
+      );
+      expect(state.balances, JSON.stringify(state)).to.deep.equal(aNow.balance);
+      expect(state.entry).to.equal(undefined);
 
       // B's money moves, then A's: A hears about its own deposit and nothing about B's.
       const bMove = await client.post<WalletAnswer>(

@@ -126,8 +126,15 @@ describe('projector (SQLite event store and read store)', function () {
 
     for (const [userId, balances] of expectedBalances(streams)) {
       expect(await queries.getBalances(userId)).to.deep.equal(balances);
+      // The wallet as /ws sends it on subscribe: at the position of its newest event.
+      const newest = (await eventStore.readStream(`wallet-${userId}`)).at(-1);
+      expect(await queries.getWallet(userId)).to.deep.equal({
+        balances,
+        position: String(newest?.position),
+      });
     }
     expect(await queries.getBalances('nobody')).to.deep.equal({});
+    expect(await queries.getWallet('nobody')).to.deep.equal({ balances: {}, position: '0' });
 
     const admin = fixtureUserId(0);
     const user = await queries.getUser(admin);

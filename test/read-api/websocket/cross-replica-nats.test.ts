@@ -13,6 +13,7 @@ import {
   publishWallet,
   silentLogger,
   startReplica,
+  isWalletUpdate,
   walletData,
   type Replica,
   type TestClient,
@@ -85,7 +86,7 @@ describe('websocket fan-out across replicas over NATS', function () {
 
     publishWallet(producer, walletData('alice', 42, '12.34'));
     publishWallet(producer, walletData('bob', 43, '99.00'));
-    const update = await onB.next((m) => m.type === 'wallet', 'alice’s update', 10_000);
+    const update = await onB.next(isWalletUpdate, 'alice’s update', 10_000);
     expect(update).to.deep.include({ userId: 'alice', position: '42' });
   });
 });

@@ -8,6 +8,7 @@ import { LatestRates } from '../../../infra/rates/latest-rates.ts';
 import type { Bus } from '../../../ports/bus.ts';
 import type { JsonObject } from '../../../ports/event-store.ts';
 import { ratesSubject, walletSubject } from '../../../ports/live-messages.ts';
+import type { WalletView } from '../../../projections/queries.ts';
 import { exchangeRatesRouter } from '../../../read-api/exchange-rates-router.ts';
 import type { WebSocketLimits } from '../../../read-api/websocket/limits.ts';
 import {
@@ -30,6 +31,9 @@ export const stubVerifier = async (token: string): Promise<VerifiedToken> => {
 
 export const silentLogger = pino({ level: 'silent' });
 
+/** What the read models hold for a user who never moved money. */
+export const EMPTY_WALLET: WalletView = { balances: {}, position: '0' };
+
 export interface Replica {
   http: RunningHttpServer;
   latestRates: LatestRates;
@@ -45,6 +49,8 @@ export const startReplica = async (
   options: {
     limits?: Partial<WebSocketLimits>;
     verify?: (token: string) => Promise<VerifiedToken>;
+    /** Stands in for the read models' wallet query (tested with the real stores elsewhere). */
+    readWallet?: (userId: string) => Promise<WalletView>;
   } = {},
 ): Promise<Replica> => {
   const metrics = createMetrics();
@@ -63,6 +69,7 @@ export const startReplica = async (
     bus,
     latestRates,
     verifyAccessToken: options.verify ?? stubVerifier,
+    readWallet: options.readWallet ?? (async () => EMPTY_WALLET),
     logger: silentLogger,
     metrics,
     ...(options.limits ? { limits: options.limits } : {}),
@@ -127,6 +134,10 @@ export const publishWallet = (bus: Bus, data: JsonObject & { userId: string }): 
   bus.publish(walletSubject(data.userId), data);
 
 export type Received = Record<string, unknown>;
+
+/** A wallet update produced by an event; the state sent on subscribe has no `entry`. */
+export const isWalletUpdate = (message: Received): boolean =>
+  message.type === 'wallet' && message.entry !== undefined;
 
 /** A websocket client that records every JSON message and lets a test wait for one. */
 export interface TestClient {

@@ -8,6 +8,7 @@ import {
   settle,
   startBus,
   startReplica,
+  isWalletUpdate,
   walletData,
   type Replica,
 } from './harness.ts';
@@ -74,14 +75,14 @@ describe('websocket heartbeat', function () {
     expect(replica.live.clientStats()[0]).to.include({ userId: null, subscriptions: 0 });
     publishWallet(bus, walletData('alice', 1, '1.00'));
     await settle(100);
-    expect(client.messages.filter((m) => m.type === 'wallet')).to.deep.equal([]);
+    expect(client.messages.filter(isWalletUpdate)).to.deep.equal([]);
 
     expiresAt = new Date(Date.now() + 60_000);
     client.send({ op: 'auth', token: 'token-alice', id: 'again' });
     client.send({ op: 'subscribe', channel: 'wallet', id: 'w2' });
     await client.next((m) => m.id === 'w2', 'subscribed again');
     publishWallet(bus, walletData('alice', 2, '2.00'));
-    await client.next((m) => m.type === 'wallet', 'the update after signing in again');
+    await client.next(isWalletUpdate, 'the update after signing in again');
     await client.close();
   });
 });

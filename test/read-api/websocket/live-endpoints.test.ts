@@ -4,6 +4,7 @@ import type { Bus } from '../../../ports/bus.ts';
 import {
   connect,
   eventually,
+  isWalletUpdate,
   publishRates,
   publishWallet,
   settle,
@@ -156,7 +157,7 @@ describe('websocket: live rates and wallets', function () {
       publishWallet(bus, walletData('bob', 12, '6.00'));
       publishWallet(bus, walletData('carol', 13, '1.00'));
 
-      const aliceUpdate = await alice.next(isType('wallet'), 'alice update');
+      const aliceUpdate = await alice.next(isWalletUpdate, 'alice update');
       expect(aliceUpdate).to.deep.include({ userId: 'alice', position: '11' });
       expect(aliceUpdate.balances).to.deep.equal({ USD: '7.50' });
       expect(aliceUpdate.entry).to.include({ id: 'event-11', type: 'deposit' });
@@ -165,8 +166,13 @@ describe('websocket: live rates and wallets', function () {
 
       const walletsOf = (client: TestClient) =>
         client.messages.filter(isType('wallet')).map((m) => [m.userId, m.position]);
-      expect(walletsOf(alice)).to.deep.equal([['alice', '11']]);
+      // Each first gets its current (here empty) wallet, then its own updates only.
+      expect(walletsOf(alice)).to.deep.equal([
+        ['alice', '0'],
+        ['alice', '11'],
+      ]);
       expect(walletsOf(bob)).to.deep.equal([
+        ['bob', '0'],
         ['bob', '10'],
         ['bob', '12'],
       ]);
@@ -182,10 +188,106 @@ describe('websocket: live rates and wallets', function () {
       publishWallet(bus, walletData('alice', 19, '0.50'));
       publishWallet(bus, walletData('alice', 22, '2.00'));
       await alice.next((m) => m.position === '22', 'the newest update');
-      expect(alice.messages.filter(isType('wallet')).map((m) => m.position)).to.deep.equal([
+      expect(alice.messages.filter(isWalletUpdate).map((m) => m.position)).to.deep.equal([
         '21',
         '22',
       ]);
+    });
+
+    it('sends the current wallet right after subscribing, then only newer updates', async () => {
+      await replica.close();
+      const reads: string[] = [];
+      replica = await startReplica(bus, {
+        readWallet: async (userId) => {
+          reads.push(userId);
+          return { balances: { USD: '7.50', BTC: '0.001' }, position: '30' };
+        },
+      });
+      const alice = await live('token-alice');
+      alice.send({ op: 'subscribe', channel: 'wallet', id: 'w' });
+      await alice.next((m) => m.id === 'w', 'subscribed');
+      // A replica whose read models lag may still relay an older update: it is not sent.
+      publishWallet(bus, walletData('alice', 25, '1.00'));
+      publishWallet(bus, walletData('alice', 31, '8.50'));
+      await alice.next((m) => m.position === '31', 'the newer update');
+
+      const afterSubscribed = alice.messages.slice(alice.messages.findIndex((m) => m.id === 'w'));
+      expect(afterSubscribed.map((m) => [m.type, m.position])).to.deep.equal([
+        ['subscribed', undefined],
+        ['wallet', '30'],
+        ['wallet', '31'],
+      ]);
+      expect(afterSubscribed[1]).to.deep.equal({
+        type: 'wallet',
+        userId: 'alice',
+        balances: { USD: '7.50', BTC: '0.001' },
+        position: '30',
+      });
+      expect(reads).to.deep.equal(['alice']);
+    });
+
+    it('holds updates that arrive while the wallet is read, and sends the newest after it', async () => {
+      await replica.close();
+      let release = () => {};
+      let reading = false;
+      let stored = { balances: { USD: '5.00' }, position: '40' };
+      replica = await startReplica(bus, {
+        readWallet: async () => {
+          reading = true;
+          await new Promise<void>((resolve) => (release = resolve));
+          return stored;
+        },
+      });
+      const alice = await live('token-alice');
+      alice.send({ op: 'subscribe', channel: 'wallet', id: 'w1' });
+      await eventually(() => reading, 'the wallet read to start');
+      publishWallet(bus, walletData('alice', 41, '6.00'));
+      publishWallet(bus, walletData('alice', 42, '7.00'));
+      await settle(50);
+      expect(alice.messages.filter(isType('wallet'))).to.deep.equal([]);
+      release();
+      await alice.next((m) => m.position === '42', 'the held update');
+      expect(alice.messages.filter(isType('wallet')).map((m) => m.position)).to.deep.equal([
+        '40',
+        '42',
+      ]);
+
+      // Subscribed again, with the read models already past the update that arrives meanwhile.
+      alice.send({ op: 'unsubscribe', channel: 'wallet', id: 'u' });
+      await alice.next((m) => m.id === 'u', 'unsubscribed');
+      reading = false;
+      stored = { balances: { USD: '9.00' }, position: '44' };
+      alice.send({ op: 'subscribe', channel: 'wallet', id: 'w2' });
+      await eventually(() => reading, 'the second wallet read');
+      publishWallet(bus, walletData('alice', 43, '8.00'));
+      await settle(50);
+      release();
+      await alice.next((m) => m.position === '44', 'the second state');
+      await settle(50);
+      expect(alice.messages.filter(isType('wallet')).map((m) => m.position)).to.deep.equal([
+        '40',
+        '42',
+        '44',
+      ]);
+    });
+
+    it('answers unavailable and follows nothing when the wallet cannot be read', async () => {
+      await replica.close();
+      replica = await startReplica(bus, {
+        readWallet: async () => {
+          throw new Error('read store down');
+        },
+      });
+      const alice = await live('token-alice');
+      alice.send({ op: 'subscribe', channel: 'wallet', id: 'w' });
+      expect(await alice.next((m) => m.id === 'w', 'the answer')).to.deep.include({
+        type: 'error',
+        code: 'unavailable',
+      });
+      expect(replica.live.clientStats()[0]?.subscriptions).to.equal(0);
+      publishWallet(bus, walletData('alice', 1, '1.00'));
+      await settle(100);
+      expect(alice.messages.filter(isType('wallet'))).to.deep.equal([]);
     });
 
     it('refuses a wallet subscription without authentication', async () => {
@@ -220,7 +322,7 @@ describe('websocket: live rates and wallets', function () {
       client.send({ op: 'subscribe', channel: 'wallet', id: 'w' });
       await client.next((m) => m.id === 'w', 'subscribed');
       publishWallet(bus, walletData('bob', 3, '3.00'));
-      await client.next(isType('wallet'), 'the update');
+      await client.next(isWalletUpdate, 'the update');
     });
 
     it('refuses the upgrade with 401 when the subprotocol token is not valid', async () => {
@@ -249,7 +351,7 @@ describe('websocket: live rates and wallets', function () {
         await here.next((m) => m.at === data.at, 'tick on this replica');
         await there.next((m) => m.at === data.at, 'tick on the other replica');
         publishWallet(bus, walletData('alice', 5, '5.00'));
-        await thereWallet.next(isType('wallet'), 'wallet update on the other replica');
+        await thereWallet.next(isWalletUpdate, 'wallet update on the other replica');
       } finally {
         await Promise.all(clients.splice(0).map((client) => client.close()));
         await other.close();
