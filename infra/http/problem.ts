@@ -66,6 +66,18 @@ const isBodyParserError = (error: unknown): error is BodyParserError =>
   typeof (error as BodyParserError).type === 'string' &&
   typeof (error as BodyParserError).status === 'number';
 
+/**
+ * A problem about one field (a domain rule names it as `field`) also lists it in `errors`, as
+ * schema validation does, so clients read every field error from one place.
+ */
+const withFieldErrors = (
+  detail: string,
+  extensions: Record<string, unknown>,
+): Record<string, unknown> =>
+  typeof extensions.field === 'string' && extensions.errors === undefined
+    ? { ...extensions, errors: [{ field: extensions.field, message: detail }] }
+    : extensions;
+
 /** Maps anything thrown to a problem; unknown errors become a bare 500 with no internals. */
 export const toProblem = (
   error: unknown,
@@ -83,7 +95,7 @@ export const toProblem = (
       status,
       detail,
       code,
-      ...extensions,
+      ...withFieldErrors(detail, extensions),
     },
     headers,
     unexpected: false,

@@ -20,7 +20,7 @@ const PROBLEM: SchemaObject = {
     requestId: { type: 'string' },
     errors: {
       type: 'array',
-      description: 'Per-field validation errors (400)',
+      description: 'Each field the request got wrong, and why (400)',
       items: {
         type: 'object',
         properties: { field: { type: 'string' }, message: { type: 'string' } },

@@ -15,11 +15,8 @@ import {
   toMinor,
 } from '../support/http-client.ts';
 
-/** The fields a 400 names, whether listed in `errors` or given as the problem's `field`. */
-const fieldsOf = (problem: Problem): string[] => [
-  ...(problem.errors ?? []).map((error) => error.field),
-  ...(typeof problem.field === 'string' ? [problem.field] : []),
-];
+/** The fields a 400 names: every one is listed in `errors`, whichever check refused it. */
+const fieldsOf = (problem: Problem): string[] => (problem.errors ?? []).map((error) => error.field);
 
 /** Checks the problem+json shape and returns the problem. */
 const expectProblem = (response: HttpResponse<unknown>, status: number, what = ''): Problem => {
