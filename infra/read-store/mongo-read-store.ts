@@ -130,11 +130,6 @@ const duplicateKeyIndexes = (error: unknown): number[] => {
   return writeErrors.map((e) => e.index);
 };
 
-const maxRememberedRewrites = 100_000;
-
-/** Collection names are plain identifiers, so the first NUL ends the name. */
-const rewrittenKey = (collection: string, id: string): string => `${collection}\u0000${id}`;
-
 /** Sets the document unless the stored one carries a position >= the write's. */
 const guardedUpsert = (write: DocumentWrite): AnyBulkWriteOperation<StoredShape> => ({
   replaceOne: {
@@ -176,12 +171,6 @@ const upsertChunk = async (
 export class MongoReadStore implements ReadStore {
   readonly #client: MongoClient;
   readonly #db: Db;
-  /**
-   * Documents this store wrote more than once lately, as rewrittenKey, least recent first: a
-   * hint only (a guarded upsert is right whether the document exists or not), so it may
-   * forget, and it stays right when another process writes or a collection is dropped.
-   */
-  readonly #rewritten = new Set<string>();
 
   constructor(options: MongoReadStoreOptions) {
     this.#client = new MongoClient(options.url, {
@@ -318,42 +307,16 @@ export class MongoReadStore implements ReadStore {
    * go through the position-guarded replace. An insert needs no guard (there is nothing to
    * overwrite), and in a rebuild most writes create documents; a filtered write costs a lookup
    * per document on MongoDB, and on FerretDB 1.x more: a filter with more than `_id` in it
-   * reads the whole collection. Documents that were written before (a balance changes with
-   * every trade) skip the insert that would fail: on FerretDB a refused insert costs a
-   * transaction of its own.
+   * reads the whole collection.
    */
   async #insertOrReplace(name: string, writes: readonly DocumentWrite[]): Promise<void> {
     const collection = this.#collection(name);
-    const fresh: DocumentWrite[] = [];
-    const rewrites: DocumentWrite[] = [];
-    for (const write of writes) {
-      (this.#wasRewritten(name, write.id) ? rewrites : fresh).push(write);
-    }
     const existing = await this.#insertNew(
       collection,
-      fresh.map((write) => ({ _id: write.id, ...toStoredShape(write.doc, write.position) })),
+      writes.map((write) => ({ _id: write.id, ...toStoredShape(write.doc, write.position) })),
     );
-    for (const index of existing) {
-      const write = fresh[index];
-      if (!write) continue;
-      rewrites.push(write);
-      this.#rememberRewritten(name, write.id);
-    }
+    const rewrites = existing.map((index) => writes[index]).filter((write) => write !== undefined);
     await this.#upsertGuarded(collection, rewrites.map(guardedUpsert));
-  }
-
-  #wasRewritten(collection: string, id: string): boolean {
-    const key = rewrittenKey(collection, id);
-    if (!this.#rewritten.delete(key)) return false;
-    this.#rewritten.add(key); // now the most recent
-    return true;
-  }
-
-  #rememberRewritten(collection: string, id: string): void {
-    this.#rewritten.add(rewrittenKey(collection, id));
-    if (this.#rewritten.size <= maxRememberedRewrites) return;
-    const oldest = this.#rewritten.values().next();
-    if (!oldest.done) this.#rewritten.delete(oldest.value);
   }
 
   /** Inserts the documents that do not exist yet; returns the indexes of those that do. */

@@ -129,7 +129,7 @@ describe('MongoReadStore', function () {
         doc: { v: Number(position) },
       });
       const current = async () => (await store.get('accounts', 'shared'))?.position;
-      // Written twice, so this store now sends it as a guarded replace, not as an insert.
+      // Written twice: the second write finds the document and falls back to the guard.
       await store.apply([doc(2n)]);
       await store.apply([doc(3n)]);
       const other = new MongoReadStore({ url: server?.url ?? '', database });
@@ -138,12 +138,12 @@ describe('MongoReadStore', function () {
         await other.apply([doc(10n)]);
         await store.apply([doc(5n)]);
         expect(await current()).to.equal(10n);
-        // A store that never saw the document tries an insert first, and falls back to the guard.
+        // Another store's insert is refused as well, and its guard keeps the newer document.
         await fresh.apply([doc(4n)]);
         expect(await current()).to.equal(10n);
         await fresh.apply([doc(11n)]);
         expect(await current()).to.equal(11n);
-        // After a drop, the guarded replace of a document it remembers creates it again.
+        // After a drop, the document is created again.
         await store.drop('accounts');
         await store.apply([doc(1n)]);
         expect(await current()).to.equal(1n);
