@@ -9,8 +9,8 @@ import { walletSubject } from '../../ports/live-messages.ts';
  * traffic), shared by all of that user's sockets and dropped with the last one.
  *
  * Each update is checked against the subject it came on, so a message naming another user
- * is never forwarded, and one not newer than the last forwarded position (a redelivery, a
- * replay) is dropped. It is serialised once for every socket of the user.
+ * is never forwarded. It is serialised once for every socket of the user; each socket drops
+ * what is not newer than the wallet it was last sent (websocket-server.ts).
  */
 
 export interface WalletPush {
@@ -63,7 +63,6 @@ export const walletPushOf = (data: JsonValue, userId: string): WalletPush | null
 interface Feed {
   listeners: Set<WalletListener>;
   unsubscribe: () => void;
-  lastPosition: bigint;
 }
 
 export const createWalletFeeds = (bus: Bus, logger: Logger): WalletFeeds => {
@@ -75,8 +74,6 @@ export const createWalletFeeds = (bus: Bus, logger: Logger): WalletFeeds => {
       logger.warn({ userId }, 'ignored a malformed wallet update');
       return;
     }
-    if (push.position <= feed.lastPosition) return;
-    feed.lastPosition = push.position;
     for (const listener of [...feed.listeners]) {
       try {
         listener(push);
@@ -90,7 +87,7 @@ export const createWalletFeeds = (bus: Bus, logger: Logger): WalletFeeds => {
     follow(userId, listener) {
       let feed = feeds.get(userId);
       if (feed === undefined) {
-        const created: Feed = { listeners: new Set(), unsubscribe: () => {}, lastPosition: -1n };
+        const created: Feed = { listeners: new Set(), unsubscribe: () => {} };
         // Throws when the bus is closed; the caller tells the client.
         created.unsubscribe = bus.subscribe(walletSubject(userId), (data) =>
           receive(userId, created, data),

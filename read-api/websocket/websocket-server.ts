@@ -207,6 +207,18 @@ export const attachWebSocketServer = (deps: WebSocketServerDependencies): LiveWe
     client.outbox.drop('wallet');
   };
 
+  /** Refuses a request that would leave the connection following `topics` topics, if too many. */
+  const refusedOverLimit = (client: Client, topics: number, id?: RequestId): boolean => {
+    if (topics <= limits.maxSubscriptionsPerConnection) return false;
+    sendError(
+      client,
+      'too_many_subscriptions',
+      `a connection may follow at most ${limits.maxSubscriptionsPerConnection} topics`,
+      id,
+    );
+    return true;
+  };
+
   /** Each wallet message carries the whole wallet, so only a newer one is worth sending. */
   const sendWallet = (client: Client, push: WalletPush): void => {
     if (push.position <= client.walletPosition) return;
@@ -256,15 +268,7 @@ export const attachWebSocketServer = (deps: WebSocketServerDependencies): LiveWe
         ? ALL_RATES
         : ratesFilterOf(new Set([...(current?.codes ?? []), ...codes]));
     const wallet = client.stopWallet === null ? 0 : 1;
-    if ((next.codes?.size ?? 1) + wallet > limits.maxSubscriptionsPerConnection) {
-      sendError(
-        client,
-        'too_many_subscriptions',
-        `a connection may follow at most ${limits.maxSubscriptionsPerConnection} topics`,
-        id,
-      );
-      return;
-    }
+    if (refusedOverLimit(client, (next.codes?.size ?? 1) + wallet, id)) return;
     client.rates = next;
     rateClients.add(client);
     reply(
@@ -321,15 +325,7 @@ export const attachWebSocketServer = (deps: WebSocketServerDependencies): LiveWe
       reply(client, replyMessage('subscribed', id, { channel: 'wallet', userId }));
       return;
     }
-    if (subscriptionCount(client) + 1 > limits.maxSubscriptionsPerConnection) {
-      sendError(
-        client,
-        'too_many_subscriptions',
-        `a connection may follow at most ${limits.maxSubscriptionsPerConnection} topics`,
-        id,
-      );
-      return;
-    }
+    if (refusedOverLimit(client, subscriptionCount(client) + 1, id)) return;
     // Updates are followed before the wallet is read, so none can fall between the two. Until
     // the current state is sent they wait, the newest only: each one is the whole wallet.
     let started = false;
