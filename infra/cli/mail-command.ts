@@ -1,9 +1,9 @@
 import { Command } from 'commander';
 import { connect, type NatsConnection } from 'nats';
 import { MAIL_QUEUE } from '../../ports/mail-requests.ts';
-import { ConfigError, loadConfig } from '../config/load-config.ts';
-import { SETTINGS, type Config } from '../config/settings.ts';
+import type { Config } from '../config/settings.ts';
 import { deliveryLogFile } from '../delivery-log/open-delivery-log.ts';
+import { configFrom as configFromCommand, EXIT_BAD_CONFIG } from './config-from-command.ts';
 import {
   listParked,
   parkedMatches,
@@ -13,7 +13,6 @@ import {
 
 type Print = (line: string) => void;
 
-const EXIT_BAD_CONFIG = 2;
 const EXIT_FAILED = 1;
 const REQUEST_TIMEOUT_MS = 5_000;
 
@@ -124,31 +123,6 @@ export const replayParkedMail = async (
   return 0;
 };
 
-/** Only what was given on the command line; the environment and defaults are loadConfig's. */
-const flagsOf = (command: Command): Partial<Record<keyof Config, string>> => {
-  const flags: Partial<Record<keyof Config, string>> = {};
-  const values = command.opts<Record<string, unknown>>();
-  for (const setting of SETTINGS) {
-    const name = command.options.find((o) => o.long === setting.flag)?.attributeName();
-    if (name === undefined || command.getOptionValueSource(name) !== 'cli') continue;
-    const value = values[name];
-    if (typeof value === 'string') flags[setting.key] = value;
-  }
-  return flags;
-};
-
-const configOf = (command: Command): Config => {
-  try {
-    return loadConfig(process.env, flagsOf(command));
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`cambio: ${error.message}`);
-      process.exit(EXIT_BAD_CONFIG);
-    }
-    throw error;
-  }
-};
-
 /** The settings the mail commands read; the rest of the configuration is not needed. */
 const withBusOptions = (command: Command): Command =>
   command
@@ -162,7 +136,7 @@ const withBusOptions = (command: Command): Command =>
  * the embedded in-process bus keeps it inside its own process, and the commands say so.
  */
 export const mailCommand = (
-  configFrom: (command: Command) => Config = configOf,
+  configFrom: (command: Command) => Config = configFromCommand,
   print: Print = (line) => console.log(line),
 ): Command => {
   const mail = new Command('mail').description(
