@@ -46,3 +46,16 @@ export const projectionStatus = async (
     rebuilding,
   };
 };
+
+/** The status as JSON: positions as decimal text, as everywhere on the wire. */
+export const projectionStatusJson = (status: ProjectionStatus) => ({
+  ...status,
+  position: String(status.position),
+  head: String(status.head),
+  lag: String(status.lag),
+  rebuilding: status.rebuilding && {
+    generation: status.rebuilding.generation,
+    position: String(status.rebuilding.position),
+    lag: String(status.rebuilding.lag),
+  },
+});

@@ -85,21 +85,22 @@ export const rebuildProjection = async (options: RebuildOptions): Promise<Rebuil
   );
 
   let events = 0;
+  const result = (switched: boolean): RebuildResult => ({
+    projection: projection.name,
+    generation,
+    replaced: active,
+    position,
+    resumed,
+    events,
+    switched,
+  });
   for (;;) {
     if (signal?.aborted) {
       logger?.info(
         { projection: projection.name, generation, position: String(position) },
         'rebuild paused',
       );
-      return {
-        projection: projection.name,
-        generation,
-        replaced: active,
-        position,
-        resumed,
-        events,
-        switched: false,
-      };
+      return result(false);
     }
     const page = await eventStore.readAll({ after: position, maxCount: batchSize });
     if (page.length === 0) break;
@@ -123,13 +124,5 @@ export const rebuildProjection = async (options: RebuildOptions): Promise<Rebuil
     },
     'rebuild switched generation',
   );
-  return {
-    projection: projection.name,
-    generation,
-    replaced: active,
-    position,
-    resumed,
-    events,
-    switched: true,
-  };
+  return result(true);
 };

@@ -1,5 +1,5 @@
 import type { RouteSpec } from '../infra/http/route-spec.ts';
-import type { ProjectionStatus } from '../projections/projection-status.ts';
+import { projectionStatusJson, type ProjectionStatus } from '../projections/projection-status.ts';
 
 /** Admin views of the projections: position, head, lag, generation and any rebuild in progress. */
 export const adminRoutes = (statuses: () => Promise<ProjectionStatus[]>): RouteSpec[] => [
@@ -16,17 +16,7 @@ export const adminRoutes = (statuses: () => Promise<ProjectionStatus[]>): RouteS
       403: { description: 'problem+json (403)' },
     },
     handle: async (_req, res) => {
-      const view = (await statuses()).map((status) => ({
-        ...status,
-        position: String(status.position),
-        head: String(status.head),
-        lag: String(status.lag),
-        rebuilding: status.rebuilding && {
-          generation: status.rebuilding.generation,
-          position: String(status.rebuilding.position),
-          lag: String(status.rebuilding.lag),
-        },
-      }));
+      const view = (await statuses()).map(projectionStatusJson);
       res.json({ projections: view });
     },
   },

@@ -2,7 +2,11 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { Logger } from 'pino';
 import type { EventStore } from '../../ports/event-store.ts';
 import type { ReadStore } from '../../ports/read-store.ts';
-import { projectionStatus, type ProjectionStatus } from '../../projections/projection-status.ts';
+import {
+  projectionStatus,
+  projectionStatusJson,
+  type ProjectionStatus,
+} from '../../projections/projection-status.ts';
 import type { Projection } from '../../projections/read-model.ts';
 import { rebuildProjection, type RebuildResult } from '../../projections/rebuild.ts';
 import { PROJECTIONS } from '../../projections/wallet-read-models.ts';
@@ -117,18 +121,6 @@ export const formatStatuses = (statuses: readonly ProjectionStatus[]): string[] 
   );
 };
 
-const statusJson = (status: ProjectionStatus) => ({
-  ...status,
-  position: String(status.position),
-  head: String(status.head),
-  lag: String(status.lag),
-  rebuilding: status.rebuilding && {
-    generation: status.rebuilding.generation,
-    position: String(status.rebuilding.position),
-    lag: String(status.rebuilding.lag),
-  },
-});
-
 const positiveInteger = (raw: string): number => {
   const value = Number(raw);
   if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < 1) {
@@ -227,7 +219,7 @@ export const projectionsCommand = (configFrom: (command: Command) => Config): Co
     const config = configFrom(command);
     const logger = cliLogger(config);
     const statuses = await withStores(config, logger, (stores) => projectionStatuses(stores));
-    if (options.json) console.log(JSON.stringify(statuses.map(statusJson), null, 2));
+    if (options.json) console.log(JSON.stringify(statuses.map(projectionStatusJson), null, 2));
     else for (const line of formatStatuses(statuses)) console.log(line);
   });
 
