@@ -8,6 +8,7 @@ import type {
   TopicHandler,
 } from '../../ports/bus.ts';
 import type { JsonValue } from '../../ports/event-store.ts';
+import { reportParked } from './parked-report.ts';
 import { assertConsumeOptions, assertQueueName } from './queue-validation.ts';
 import { createRecentIds, type RecentIds } from './recent-ids.ts';
 import {
@@ -117,23 +118,6 @@ export function createInProcessBus(options: InProcessBusOptions): Bus {
     return undefined;
   };
 
-  const park = async (
-    state: QueueState,
-    options: ConsumeOptions,
-    message: QueueMessage,
-    error: unknown,
-  ) => {
-    logger.warn(
-      { err: error, queue: state.name, id: message.id, deliveries: message.deliveryCount },
-      'queue message parked after its last delivery failed',
-    );
-    try {
-      await options.onParked?.(message, error);
-    } catch (parkError) {
-      logger.error({ err: parkError, queue: state.name, id: message.id }, 'onParked failed');
-    }
-  };
-
   const scheduleRedelivery = (state: QueueState, stored: StoredMessage, delayMs: number) => {
     if (closed) return;
     const timer = setTimeout(
@@ -165,7 +149,7 @@ export function createInProcessBus(options: InProcessBusOptions): Bus {
       } catch (error) {
         const { options } = consumer;
         if (message.deliveryCount >= options.maxDeliveries) {
-          await park(state, options, message, error);
+          await reportParked(logger, state.name, options, message, error);
           stored.settle?.();
         } else {
           logger.debug(

@@ -27,6 +27,7 @@ import type {
   TopicHandler,
 } from '../../ports/bus.ts';
 import type { JsonValue } from '../../ports/event-store.ts';
+import { reportParked } from './parked-report.ts';
 import { assertConsumeOptions, assertQueueName } from './queue-validation.ts';
 import { assertSubject, assertSubjectPattern } from './subject.ts';
 
@@ -291,15 +292,7 @@ export async function connectNatsBus(options: NatsBusOptions): Promise<Bus> {
       msg.nak(options.backoffMs(message.deliveryCount));
       return;
     }
-    logger.warn(
-      { err: error, queue: names.stream, id: message.id, deliveries: message.deliveryCount },
-      'queue message parked after its last delivery failed',
-    );
-    try {
-      await options.onParked?.(message, error);
-    } catch (hookError) {
-      logger.error({ err: hookError, queue: names.stream, id: message.id }, 'onParked failed');
-    }
+    await reportParked(logger, names.stream, options, message, error);
     msg.term();
   };
 
