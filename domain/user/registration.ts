@@ -128,6 +128,15 @@ const checkName = (
   return { ok: true, value: trimmed };
 };
 
+/** Why this address takes neither a code nor a verification right now, if it does not. */
+const closedReason = (state: RegistrationState, mail: string, now: string) => {
+  if (state.registered) return mailTaken(mail);
+  if (isBlocked(state, now)) {
+    return verificationBlocked(state.blockedUntil, secondsUntil(now, state.blockedUntil));
+  }
+  return null;
+};
+
 const decideRequestCode = (
   command: RequestCode,
   state: RegistrationState,
@@ -140,10 +149,8 @@ const decideRequestCode = (
   assertSameAddress(state, mail);
   const now = canonicalInstant(command.now);
 
-  if (state.registered) return reject(mailTaken(mail));
-  if (isBlocked(state, now)) {
-    return reject(verificationBlocked(state.blockedUntil, secondsUntil(now, state.blockedUntil)));
-  }
+  const closed = closedReason(state, mail, now);
+  if (closed) return reject(closed);
   if (state.lastIssuedAt !== null) {
     const nextAllowed = addSeconds(state.lastIssuedAt, policy.resendCooldownSeconds);
     if (parseInstant(now) < parseInstant(nextAllowed)) {
@@ -179,10 +186,8 @@ const decideVerify = (
   assertSameAddress(state, mail);
   const now = canonicalInstant(command.now);
 
-  if (state.registered) return reject(mailTaken(mail));
-  if (isBlocked(state, now)) {
-    return reject(verificationBlocked(state.blockedUntil, secondsUntil(now, state.blockedUntil)));
-  }
+  const closed = closedReason(state, mail, now);
+  if (closed) return reject(closed);
   const { code } = state;
   if (code === null) return reject(verificationNotRequested());
   if (parseInstant(now) >= parseInstant(code.expiresAt)) {
