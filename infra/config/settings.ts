@@ -13,8 +13,9 @@ export interface Config {
   port: number;
   dataDir: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  eventStore: 'sqlite';
+  eventStore: 'sqlite' | 'eventstoredb';
   sqliteSynchronous: 'full' | 'normal';
+  eventstoreUrl: string;
   readStore: 'sqlite' | 'mongodb';
   mongodbUrl: string;
   mongodbDatabase: string;
@@ -93,6 +94,10 @@ const url =
     return raw;
   };
 
+/** scheme://[user:pass@]host[:port][,host[:port]...][/][?options], as the client parses it. */
+const EVENTSTORE_URL =
+  /^(esdb|kurrentdb)(\+discover)?:\/\/([^\s@/?#]+@)?[^\s@/?#,]+(,[^\s@/?#,]+)*\/?(\?[^\s#]*)?$/;
+
 const list = (raw: string): string[] =>
   raw
     .split(',')
@@ -155,10 +160,11 @@ export const SETTINGS: readonly Setting[] = [
     env: 'CAMBIO_EVENT_STORE',
     flag: '--event-store',
     arg: '<kind>',
-    description: 'Event store adapter: the embedded SQLite file under the data directory.',
+    description:
+      'Event store adapter: the embedded SQLite file under the data directory, or an EventStoreDB (KurrentDB) server shared by every process.',
     default: 'sqlite',
-    allowed: 'sqlite',
-    parse: oneOf('sqlite'),
+    allowed: 'sqlite | eventstoredb',
+    parse: oneOf('sqlite', 'eventstoredb'),
   },
   {
     key: 'sqliteSynchronous',
@@ -170,6 +176,20 @@ export const SETTINGS: readonly Setting[] = [
     default: 'full',
     allowed: 'full | normal',
     parse: oneOf('full', 'normal'),
+  },
+  {
+    key: 'eventstoreUrl',
+    env: 'EVENTSTORE_URL',
+    flag: '--eventstore-url',
+    arg: '<url>',
+    description:
+      'EventStoreDB or KurrentDB connection string, used when the event store is `eventstoredb`, e.g. esdb://eventstore:2113?tls=false (a cluster: esdb+discover://host:2113 or several comma-separated hosts).',
+    default: 'esdb://127.0.0.1:2113?tls=false',
+    allowed: 'an esdb://, esdb+discover://, kurrentdb:// or kurrentdb+discover:// URL',
+    parse: (raw) => {
+      if (!EVENTSTORE_URL.test(raw)) throw new Invalid();
+      return raw;
+    },
   },
   {
     key: 'readStore',

@@ -40,6 +40,10 @@ describe('configuration', () => {
     ['CAMBIO_SECRET', 'short'],
     ['CORS_ORIGINS', 'not a url'],
     ['BODY_LIMIT', 'huge'],
+    ['CAMBIO_EVENT_STORE', 'mysql'],
+    ['EVENTSTORE_URL', 'http://eventstore:2113'],
+    ['EVENTSTORE_URL', 'esdb://'],
+    ['EVENTSTORE_URL', 'esdb://eventstore:2113 ?tls=false'],
   ] as const) {
     it(`refuses ${env}=${value}, naming the setting and what is allowed`, () => {
       let error: unknown;
@@ -54,4 +58,19 @@ describe('configuration', () => {
         .and.include('must be');
     });
   }
+
+  it('takes EventStoreDB and KurrentDB connection strings, single node or cluster', () => {
+    for (const url of [
+      'esdb://127.0.0.1:2113?tls=false',
+      'esdb://admin:changeit@eventstore:2113?tls=true&tlsVerifyCert=false',
+      'esdb+discover://cluster.example.com:2113',
+      'esdb://node1:2113,node2:2113,node3:2113?tls=false',
+      'kurrentdb://kurrentdb:2113?tls=false',
+      'kurrentdb+discover://cluster.example.com:2113',
+    ]) {
+      const config = loadConfig({ CAMBIO_EVENT_STORE: 'eventstoredb', EVENTSTORE_URL: url });
+      expect(config.eventStore).to.equal('eventstoredb');
+      expect(config.eventstoreUrl).to.equal(url);
+    }
+  });
 });
