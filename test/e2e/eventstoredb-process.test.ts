@@ -5,16 +5,18 @@
  * real server wherever EVENTSTORE_URL is set.
  */
 import { expect } from 'chai';
-import { CambioProcess } from '../support/cambio-process.ts';
+import { CambioProcess, runCambio } from '../support/cambio-process.ts';
 import {
   eventually,
   httpClient,
+  login,
   registerAndLogin,
   sleep,
   toMinor,
   type Balances,
   type HttpClient,
   type HttpResponse,
+  type JsonRecord,
   type NewUser,
   type Problem,
   type WalletAnswer,
@@ -34,11 +36,14 @@ describe(`e2e: role all on EventStoreDB (${STAND_IN_LABEL})`, function () {
   let user: NewUser;
   let lastPosition = '0';
 
+  const onEventStoreDb = () => ({
+    CAMBIO_EVENT_STORE: 'eventstoredb',
+    EVENTSTORE_URL: standIn.url,
+  });
+
   before(async function () {
     standIn = await EventStoreDbStandIn.start();
-    cambio = await CambioProcess.start({
-      env: { CAMBIO_EVENT_STORE: 'eventstoredb', EVENTSTORE_URL: standIn.url },
-    });
+    cambio = await CambioProcess.start({ env: onEventStoreDb() });
     client = httpClient(() => cambio.baseUrl);
   });
 
@@ -103,6 +108,48 @@ describe(`e2e: role all on EventStoreDB (${STAND_IN_LABEL})`, function () {
     for (const response of refused) {
       expect(problemCode(response)).to.equal('insufficient_funds');
     }
+    expect(await usd()).to.equal(0n);
+  });
+
+  it('serves the audit replay and rebuilds the read models from EventStoreDB', async () => {
+    const auditor = await registerAndLogin(client, cambio.outboxDir, { name: 'Audrey' });
+    const granted = await runCambio(
+      ['users', 'grant-role', auditor.mail, 'auditor', '--data-dir', cambio.dataDir],
+      onEventStoreDb(),
+    );
+    expect(granted.code, granted.stderr).to.equal(0);
+    const token = (await login(client, auditor.mail, auditor.password)).token;
+
+    const wallet = await client.get<JsonRecord>(`/api/audit/wallets/${user.userId}`, { token });
+    expect(wallet.status, wallet.text).to.equal(200);
+    expect(wallet.body).to.deep.include({ events: 102, balances: { USD: '0' }, problems: [] });
+
+    // The global log page by page: positions only grow, and every wallet event is there once.
+    const seen: { position: string; streamId: string }[] = [];
+    let after = '0';
+    for (;;) {
+      const page = await client.get<{ events: typeof seen; next: string }>(
+        `/api/audit/events?after=${after}&limit=37`,
+        { token },
+      );
+      expect(page.status, page.text).to.equal(200);
+      if (page.body.events.length === 0) break;
+      seen.push(...page.body.events);
+      after = page.body.next;
+    }
+    const positions = seen.map(({ position }) => BigInt(position));
+    positions.forEach((position, index) => {
+      if (index > 0) expect(position > positions[index - 1]!).to.equal(true);
+    });
+    const walletEvents = seen.filter(({ streamId }) => streamId === `wallet-${user.userId}`);
+    expect(walletEvents).to.have.length(102);
+    expect(seen.every(({ streamId }) => !streamId.startsWith('$'))).to.equal(true);
+
+    const rebuilt = await runCambio(
+      ['projections', 'rebuild', '--data-dir', cambio.dataDir],
+      onEventStoreDb(),
+    );
+    expect(rebuilt.code, rebuilt.stderr).to.equal(0);
     expect(await usd()).to.equal(0n);
   });
 
