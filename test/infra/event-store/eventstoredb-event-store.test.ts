@@ -117,6 +117,20 @@ describe(`EventStoreDB adapter on the ${STAND_IN_LABEL}`, function () {
     expect(all.map(({ streamId }) => streamId)).to.deep.equal(Array(12).fill(stream));
   });
 
+  it('connects with a kurrentdb:// connection string as with esdb://', async () => {
+    const kurrent = await EventStoreDbEventStore.open({
+      url: standIn.url.replace(/^esdb:/, 'kurrentdb:'),
+    });
+    try {
+      await kurrent.ping();
+      const stream = `kurrent-${randomUUID()}`;
+      await kurrent.append(stream, numbered(1), { expectedRevision: 'no_stream' });
+      expect(await store.readStream(stream)).to.have.length(1);
+    } finally {
+      await kurrent.close();
+    }
+  });
+
   it('refuses event ids the server would not keep verbatim', async () => {
     const bad = { ...event(0), id: 'not-a-uuid' };
     const error = await rejectionOf(
