@@ -22,10 +22,16 @@ import type { Bus } from '../../ports/bus.ts';
 import type { EventStore } from '../../ports/event-store.ts';
 import type { ReadStore } from '../../ports/read-store.ts';
 import {
+  accessTokenVerifier,
   signAccessToken,
-  verifyAccessToken,
   type AccessTokenSettings,
 } from '../auth/access-tokens.ts';
+import { createRevokedSessions } from '../auth/revoked-sessions.ts';
+import {
+  followRevocationsInLog,
+  followRevocationsInReadStore,
+  recordRevocationsInReadStore,
+} from '../../projections/session-revocations.ts';
 import { loadKeys } from '../auth/secrets.ts';
 import type { Config } from '../config/settings.ts';
 import { bearerAuthenticator } from '../http/authenticate.ts';
@@ -46,6 +52,8 @@ import { roleNeeds } from './role-needs.ts';
 
 /** bcrypt cost: ~100 ms per hash on these machines, above the OWASP minimum of 10. */
 const BCRYPT_COST = 10;
+/** Revocations are looked up this far before the oldest that can matter (clock skew). */
+const REVOCATION_MARGIN_MS = 5 * 60_000;
 
 export interface RunningRoles {
   port: number;
@@ -103,6 +111,34 @@ export const startRoles = async (
 
   const progress = readStore ? new ProjectionProgress({ readStore }) : undefined;
 
+  // Every role but the notifier authenticates (API routes, audit, admin, websockets).
+  const revokedSessions = createRevokedSessions({
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+  });
+  const revocationsSince = () =>
+    new Date(Date.now() - config.accessTokenTtlSeconds * 1000 - REVOCATION_MARGIN_MS);
+  const onRevoked = (sessionId: string, revokedAt: string) =>
+    revokedSessions.revoke(sessionId, revokedAt);
+  if (eventStore) {
+    const follower = followRevocationsInLog({
+      eventStore,
+      since: revocationsSince,
+      onRevoked,
+      logger: logger.child({ component: 'session-revocations' }),
+    });
+    await follower.start();
+    lifecycle.onStop('session revocations', () => follower.stop());
+  } else if (readStore && !needs.notifier) {
+    const follower = followRevocationsInReadStore({
+      readStore,
+      since: revocationsSince,
+      onRevoked,
+      logger: logger.child({ component: 'session-revocations' }),
+    });
+    await follower.start();
+    lifecycle.onStop('session revocations', () => follower.stop());
+  }
+
   // Started before the projector's mail reaction and so stopped after it: on the embedded
   // bus the reaction's enqueue waits for the notifier to handle the mail.
   if (needs.notifier) {
@@ -142,6 +178,17 @@ export const startRoles = async (
     });
     await mailRequests.start();
     lifecycle.onStop('mail reaction', () => mailRequests.stop());
+
+    // For the read-api replicas, which have no event store to follow.
+    const revocations = recordRevocationsInReadStore({
+      eventStore,
+      readStore,
+      since: revocationsSince,
+      logger: logger.child({ component: 'revoked-sessions' }),
+    });
+    await revocations.prepare();
+    await revocations.start();
+    lifecycle.onStop('revoked sessions', () => revocations.stop());
 
     const source = openRateSource(config, logger);
     const feed = startRateFeed({ source, bus, logger });
@@ -204,7 +251,10 @@ export const startRoles = async (
     if (latestRates) routes.push(...exchangeRatesRoutes(latestRates));
   }
 
-  const authenticate = bearerAuthenticator((token) => verifyAccessToken(tokenSettings, token));
+  const verifyAccess = accessTokenVerifier(tokenSettings, (sessionId) =>
+    revokedSessions.isRevoked(sessionId),
+  );
+  const authenticate = bearerAuthenticator(verifyAccess);
   const app = createHttpApp({
     logger,
     metrics,
@@ -231,7 +281,8 @@ export const startRoles = async (
       server: http.server,
       bus,
       latestRates,
-      verifyAccessToken: async (token) => verifyAccessToken(tokenSettings, token),
+      verifyAccessToken: async (token) => verifyAccess(token),
+      onSessionRevoked: (listener) => revokedSessions.onRevoked(listener),
       readWallet: queries.getWallet,
       logger: logger.child({ component: 'websocket' }),
       metrics,
