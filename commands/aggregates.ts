@@ -37,6 +37,15 @@ import {
   type WalletState,
 } from '../domain/wallet/index.ts';
 import type { Aggregate } from './command-handler.ts';
+import {
+  SIGN_IN_GUARD_EVENT_TYPES,
+  SIGN_IN_GUARD_SCHEMA_VERSION,
+  signInGuardDecider,
+  type SignInGuardCommand,
+  type SignInGuardEvent,
+  type SignInGuardState,
+  type SignInPolicy,
+} from '../domain/session/sign-in-guard.ts';
 
 /** The aggregates the command handler runs, each with its decider and upcaster. */
 
@@ -80,3 +89,15 @@ export const userAggregate: Aggregate<UserCommand, UserState, UserEvent> = {
     return upcastUserEvent(event, schemaVersion) as UserEvent;
   },
 };
+
+export const signInGuardAggregate = (
+  policy: SignInPolicy,
+): Aggregate<SignInGuardCommand, SignInGuardState, SignInGuardEvent> => ({
+  name: 'sign-in-guard',
+  decider: signInGuardDecider(policy),
+  schemaVersion: SIGN_IN_GUARD_SCHEMA_VERSION,
+  upcast: (type: string, data: JsonObject) =>
+    SIGN_IN_GUARD_EVENT_TYPES.includes(type)
+      ? ({ type, data } as unknown as SignInGuardEvent)
+      : null,
+});

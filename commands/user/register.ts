@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import bcrypt from 'bcryptjs';
 import type { CommandContext } from '../command-context.ts';
 import type { CommandHandler } from '../command-handler.ts';
 import { registrationAggregate } from '../aggregates.ts';
 import { hashCode, issueCode } from './verification-codes.ts';
 import { registrationStreamFor } from './registration-stream.ts';
+import type { PasswordHashing } from '../session/session-deps.ts';
+import { normalizePassword } from '../../domain/user/index.ts';
 
 export interface RegisterDeps {
   handler: CommandHandler;
   /** Key that derives and hashes verification codes (shared with the mail reaction). */
   codeKey: Buffer;
-  bcryptCost: number;
+  passwords: PasswordHashing;
 }
 
 export interface RegisterInput {
@@ -36,6 +37,8 @@ export const register = async (
   context: CommandContext,
 ): Promise<RegisterResult> => {
   const { mail, streamId } = registrationStreamFor(input.mail);
+  // Checked at the first step too, so a password that can never be accepted is told at once.
+  const password = normalizePassword(input.password);
   const now = context.now.toISOString();
   if (input.verification === undefined) {
     const { nonce, codeHash } = issueCode(deps.codeKey, mail);
@@ -53,8 +56,7 @@ export const register = async (
       position: outcome.position,
     };
   }
-  // bcryptjs hashes asynchronously in slices, so other requests keep being served meanwhile.
-  const passwordHash = await bcrypt.hash(input.password, deps.bcryptCost);
+  const passwordHash = await deps.passwords.hash(password);
   const outcome = await deps.handler.handle(
     registrationAggregate,
     streamId,

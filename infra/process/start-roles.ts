@@ -27,6 +27,8 @@ import {
   type AccessTokenSettings,
 } from '../auth/access-tokens.ts';
 import { createRevokedSessions } from '../auth/revoked-sessions.ts';
+import { openPasswordHasher } from '../auth/password-hasher.ts';
+import { signInGuardAggregate } from '../../commands/aggregates.ts';
 import {
   followRevocationsInLog,
   followRevocationsInReadStore,
@@ -214,8 +216,20 @@ export const startRoles = async (
         for (const event of events) metrics.eventsAppended.inc({ type: event.type });
       },
     });
+    const passwords = openPasswordHasher({
+      cost: BCRYPT_COST,
+      ...(config.passwordHashThreads > 0 ? { threads: config.passwordHashThreads } : {}),
+      maxQueue: config.passwordHashQueue,
+    });
+    lifecycle.onStop('password hashing', () => passwords.close());
     const sessions = {
       handler,
+      passwords,
+      signInGuard: signInGuardAggregate({
+        maxFailures: config.signInMaxFailures,
+        windowSeconds: config.signInLockSeconds,
+        lockSeconds: config.signInLockSeconds,
+      }),
       signAccessToken: (principal: Parameters<typeof signAccessToken>[1]) =>
         signAccessToken(tokenSettings, principal),
       accessTokenTtlSeconds: config.accessTokenTtlSeconds,
@@ -224,7 +238,7 @@ export const startRoles = async (
     };
     routes.push(
       ...userRoutes({
-        register: { handler, codeKey: keys.verificationCode, bcryptCost: BCRYPT_COST },
+        register: { handler, codeKey: keys.verificationCode, passwords },
         sessions,
         authRateLimitPerMinute: config.authRateLimitPerMinute,
       }),
