@@ -7,6 +7,7 @@ import {
 import type {
   RegistrationCommand,
   RegistrationEvent,
+  RegistrationPolicy,
   RegistrationState,
 } from '../domain/user/index.ts';
 import { isRegistrationEvent } from '../domain/user/registration-events.ts';
@@ -49,20 +50,21 @@ import {
 
 /** The aggregates the command handler runs, each with its decider and upcaster. */
 
-export const registrationAggregate: Aggregate<
-  RegistrationCommand,
-  RegistrationState,
-  RegistrationEvent
-> = {
+/** The registration aggregate with a policy (attempt limits, guess budget) from settings. */
+export const registrationAggregateFor = (
+  policy: Partial<RegistrationPolicy>,
+): Aggregate<RegistrationCommand, RegistrationState, RegistrationEvent> => ({
   name: 'registration',
-  decider: registrationDecider(),
+  decider: registrationDecider(policy),
   schemaVersion: USER_EVENT_SCHEMA_VERSION,
   upcast: (type, data, schemaVersion) => {
     const event: DomainEvent = { type, data };
     if (!isRegistrationEvent(event)) return null;
     return upcastUserEvent(event, schemaVersion) as RegistrationEvent;
   },
-};
+});
+
+export const registrationAggregate = registrationAggregateFor({});
 
 export const sessionAggregate: Aggregate<SessionCommand, SessionState, SessionEvent> = {
   name: 'session',

@@ -12,6 +12,8 @@ export interface RegisterDeps {
   /** Key that derives and hashes verification codes (shared with the mail reaction). */
   codeKey: Buffer;
   passwords: PasswordHashing;
+  /** Default: the registration aggregate with the default policy. */
+  registration?: typeof registrationAggregate;
 }
 
 export interface RegisterInput {
@@ -39,16 +41,21 @@ export const register = async (
   const { mail, streamId } = registrationStreamFor(input.mail);
   // Checked at the first step too, so a password that can never be accepted is told at once.
   const password = normalizePassword(input.password);
+  const aggregate = deps.registration ?? registrationAggregate;
   const now = context.now.toISOString();
   if (input.verification === undefined) {
     const { nonce, codeHash } = issueCode(deps.codeKey, mail);
+    // A registered address is answered the same (RegistrationAttempted, no enumeration): the
+    // same work, the same answer; its owner gets a notice instead of the code.
     const outcome = await deps.handler.handle(
-      registrationAggregate,
+      aggregate,
       streamId,
       { type: 'RequestCode', mail, codeHash, codeNonce: nonce, now },
       context,
     );
-    const issued = outcome.events.find((event) => event.type === 'VerificationCodeIssued');
+    const issued = outcome.events.find(
+      (event) => event.type === 'VerificationCodeIssued' || event.type === 'RegistrationAttempted',
+    );
     return {
       verificationSent: true,
       mail,
@@ -58,7 +65,7 @@ export const register = async (
   }
   const passwordHash = await deps.passwords.hash(password);
   const outcome = await deps.handler.handle(
-    registrationAggregate,
+    aggregate,
     streamId,
     {
       type: 'Verify',

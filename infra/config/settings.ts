@@ -47,6 +47,7 @@ export interface Config {
   signInLockSeconds: number;
   verificationMaxGuesses: number;
   verificationLockSeconds: number;
+  verificationResendSeconds: number;
   maxDeposit: Record<string, string>;
   maxBalance: Record<string, string>;
   metricsPort: number | null;
@@ -551,6 +552,17 @@ export const SETTINGS: readonly Setting[] = [
     default: '21600',
     allowed: 'an integer from 1 to 604800',
     parse: integer(1, 604_800),
+  },
+  {
+    key: 'verificationResendSeconds',
+    env: 'VERIFICATION_RESEND_SECONDS',
+    flag: '--verification-resend-seconds',
+    arg: '<s>',
+    description:
+      'How soon after a verification code (or a registration attempt on a taken address) another may be asked for.',
+    default: '60',
+    allowed: 'an integer from 0 to 3600',
+    parse: integer(0, 3600),
   },
   {
     key: 'maxDeposit',

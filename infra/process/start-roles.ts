@@ -28,7 +28,7 @@ import {
 } from '../auth/access-tokens.ts';
 import { createRevokedSessions } from '../auth/revoked-sessions.ts';
 import { openPasswordHasher } from '../auth/password-hasher.ts';
-import { signInGuardAggregate } from '../../commands/aggregates.ts';
+import { registrationAggregateFor, signInGuardAggregate } from '../../commands/aggregates.ts';
 import {
   followRevocationsInLog,
   followRevocationsInReadStore,
@@ -238,7 +238,16 @@ export const startRoles = async (
     };
     routes.push(
       ...userRoutes({
-        register: { handler, codeKey: keys.verificationCode, passwords },
+        register: {
+          handler,
+          codeKey: keys.verificationCode,
+          passwords,
+          registration: registrationAggregateFor({
+            maxGuessesPerDay: config.verificationMaxGuesses,
+            dailyLockSeconds: config.verificationLockSeconds,
+            resendCooldownSeconds: config.verificationResendSeconds,
+          }),
+        },
         sessions,
         authRateLimitPerMinute: config.authRateLimitPerMinute,
       }),
