@@ -38,6 +38,7 @@ import { loadKeys } from '../auth/secrets.ts';
 import type { Config } from '../config/settings.ts';
 import { bearerAuthenticator } from '../http/authenticate.ts';
 import { createHttpApp } from '../http/create-app.ts';
+import { createMetricsApp } from '../http/metrics-endpoint.ts';
 import { listen } from '../http/http-server.ts';
 import type { ReadinessCheck } from '../http/readiness.ts';
 import { mountRoutes, type RouteSpec } from '../http/route-spec.ts';
@@ -59,6 +60,8 @@ const REVOCATION_MARGIN_MS = 5 * 60_000;
 
 export interface RunningRoles {
   port: number;
+  /** The metrics listener's port, when METRICS_PORT gives it one. */
+  metricsPort?: number;
   eventStore?: EventStore;
   readStore?: ReadStore;
   bus: Bus;
@@ -285,8 +288,11 @@ export const startRoles = async (
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     readiness,
+    metricsEndpoint: config.metricsPort === null ? { token: config.metricsToken } : null,
     mount: (app: Express) => {
-      const router = express.Router();
+      // One spelling per route: `/api/user/login/` or `/API/USER/LOGIN` is a 404, not a way
+      // around a limit keyed on the exact path (the gateway's, deploy/nginx/gateway.conf).
+      const router = express.Router({ strict: true, caseSensitive: true });
       mountRoutes(router, routes, {
         authenticate,
         ...(progress ? { readYourWrites: readYourWrites(progress, config.readWaitMs) } : {}),
@@ -296,6 +302,17 @@ export const startRoles = async (
       app.use(docsRouter(() => document));
     },
   });
+  let metricsPort: number | undefined;
+  if (config.metricsPort !== null) {
+    // Its own listener, which the gateway never forwards to (deploy/nginx/gateway.conf).
+    const metricsHttp = await listen(
+      createMetricsApp(metrics, config.metricsToken),
+      config.host,
+      config.metricsPort,
+    );
+    metricsPort = metricsHttp.port;
+    lifecycle.onStop('metrics server', () => metricsHttp.close(config.shutdownTimeoutMs));
+  }
   const http = await listen(app, config.host, config.port);
   lifecycle.onStop('http server', () => http.close(config.shutdownTimeoutMs));
   if (queries && latestRates) {
@@ -314,6 +331,7 @@ export const startRoles = async (
   }
   return {
     port: http.port,
+    ...(metricsPort === undefined ? {} : { metricsPort }),
     bus,
     ...(eventStore ? { eventStore } : {}),
     ...(readStore ? { readStore } : {}),
