@@ -32,6 +32,8 @@ import type { JsonObject } from '../ports/event-store.ts';
 import {
   upcastWalletEvent,
   walletDecider,
+  walletDeciderWith,
+  type WalletLimits,
   WALLET_EVENT_SCHEMA_VERSION,
   type WalletCommand,
   type WalletEvent,
@@ -80,6 +82,14 @@ export const walletAggregate: Aggregate<WalletCommand, WalletState, WalletEvent>
   schemaVersion: WALLET_EVENT_SCHEMA_VERSION,
   upcast: upcastWalletEvent,
 };
+
+/** The wallet aggregate under the operator's deposit and balance limits (settings). */
+export const walletAggregateWith = (
+  limits: WalletLimits,
+): Aggregate<WalletCommand, WalletState, WalletEvent> => ({
+  ...walletAggregate,
+  decider: walletDeciderWith(limits),
+});
 
 export const userAggregate: Aggregate<UserCommand, UserState, UserEvent> = {
   name: 'user',

@@ -28,7 +28,11 @@ import {
 } from '../auth/access-tokens.ts';
 import { createRevokedSessions } from '../auth/revoked-sessions.ts';
 import { openPasswordHasher } from '../auth/password-hasher.ts';
-import { registrationAggregateFor, signInGuardAggregate } from '../../commands/aggregates.ts';
+import {
+  registrationAggregateFor,
+  signInGuardAggregate,
+  walletAggregateWith,
+} from '../../commands/aggregates.ts';
 import {
   followRevocationsInLog,
   followRevocationsInReadStore,
@@ -261,6 +265,10 @@ export const startRoles = async (
           return latest ? { rates: latest.rates, at: latest.at } : null;
         },
         maxRateAgeMs: config.ratesMaxAgeMs,
+        wallet: walletAggregateWith({
+          maxDeposit: config.maxDeposit,
+          maxBalance: config.maxBalance,
+        }),
       }),
     );
   }
