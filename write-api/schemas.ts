@@ -44,7 +44,8 @@ export const registerBody: SchemaObject = {
       type: 'string',
       minLength: 8,
       maxLength: 72,
-      description: 'At least 8 characters (bcrypt reads at most 72 bytes)',
+      description:
+        'At least 8 characters and at most 72 bytes in UTF-8 after NFC normalization (bcrypt reads no more); longer ones get 400 password_too_long',
     },
     verification: {
       type: 'string',

@@ -17,6 +17,8 @@ export interface WalletDeps {
   latestRates: () => RateQuote | null;
   /** Trades are refused (503) with rates older than this. */
   maxRateAgeMs: number;
+  /** Default: the wallet aggregate without deposit or balance limits. */
+  wallet?: typeof walletAggregate;
 }
 
 export interface WalletOutcome {
@@ -53,7 +55,7 @@ const run = async (
   context: CommandContext,
 ): Promise<WalletOutcome> => {
   const outcome = await deps.handler.handle(
-    walletAggregate,
+    deps.wallet ?? walletAggregate,
     walletStreamId(userId),
     command,
     context,

@@ -18,5 +18,6 @@ export {
   type WalletEventType,
 } from './wallet-events.ts';
 export { balanceOf, evolveWallet, initialWalletState, type WalletState } from './wallet-state.ts';
-export { decideWallet, walletDecider, walletStreamId } from './wallet.ts';
+export { decideWallet, walletDecider, walletDeciderWith, walletStreamId } from './wallet.ts';
+export * from './wallet-limits.ts';
 export { auditWalletEvent } from './wallet-audit.ts';

@@ -7,6 +7,12 @@ import { DomainError, isDomainError } from '../errors.ts';
 import { convert } from '../money/convert.ts';
 import { currencies, currency, type Currency, type CurrencyCode } from '../money/currency.ts';
 import { formatAmount, maxMinorUnits } from '../money/decimal.ts';
+import {
+  NO_WALLET_LIMITS,
+  requireBalanceWithinPolicy,
+  requireDepositWithinLimit,
+  type WalletLimits,
+} from './wallet-limits.ts';
 import { invert, type Rational } from '../money/rational.ts';
 import { canonicalRate, parseRate } from '../money/rate.ts';
 import type { Buy, Deposit, QuotedRate, Sell, WalletCommand, Withdraw } from './wallet-commands.ts';
@@ -137,13 +143,19 @@ const requireUser = (userId: unknown): string => {
   return userId;
 };
 
-const deposit = (command: Deposit, state: WalletState): Decision<WalletEvent> => {
+const deposit = (
+  command: Deposit,
+  state: WalletState,
+  limits: WalletLimits,
+): Decision<WalletEvent> => {
   const userId = requireUser(command.userId);
   const unit = ofKind(command.currency ?? 'USD', 'fiat', 'deposits');
   requirePositive(command.amount, 'amount', 'amount_not_positive', unit);
   requireAmountWithinLimit(command.amount, unit);
+  requireDepositWithinLimit(limits, command.amount, unit);
   const balance = balanceOf(state, unit.code) + command.amount;
   requireBalanceWithinLimit(balance, unit);
+  requireBalanceWithinPolicy(limits, balance, unit);
   return accept({
     type: 'FundsDeposited',
     data: {
@@ -238,7 +250,7 @@ const priceMoved = (
   );
 };
 
-const buy = (command: Buy, state: WalletState): Decision<WalletEvent> => {
+const buy = (command: Buy, state: WalletState, limits: WalletLimits): Decision<WalletEvent> => {
   const trade = readTrade(command, 'purchases');
   const { userId, coin, quote, rate, quotePerCoin, oneCoin } = trade;
   // maxPrice is whole minor units, so the ceiling exceeds it exactly when the exact price does.
@@ -256,6 +268,7 @@ const buy = (command: Buy, state: WalletState): Decision<WalletEvent> => {
   const cost = convert(command.amount, coin, quote, quotePerCoin, 'up');
   requireCovered(state, quote, cost);
   requireBalanceWithinLimit(balanceOf(state, coin.code) + command.amount, coin);
+  requireBalanceWithinPolicy(limits, balanceOf(state, coin.code) + command.amount, coin);
   return accept({
     type: 'CryptoBought',
     data: {
@@ -275,7 +288,7 @@ const buy = (command: Buy, state: WalletState): Decision<WalletEvent> => {
   });
 };
 
-const sell = (command: Sell, state: WalletState): Decision<WalletEvent> => {
+const sell = (command: Sell, state: WalletState, limits: WalletLimits): Decision<WalletEvent> => {
   const trade = readTrade(command, 'sales');
   const { userId, coin, quote, rate, quotePerCoin, oneCoin } = trade;
   // minPrice is whole minor units, so the floor is below it exactly when the exact price is.
@@ -289,6 +302,7 @@ const sell = (command: Sell, state: WalletState): Decision<WalletEvent> => {
   requireTradeable(command.amount, trade, proceeds);
   requireCovered(state, coin, command.amount);
   requireBalanceWithinLimit(balanceOf(state, quote.code) + proceeds, quote);
+  requireBalanceWithinPolicy(limits, balanceOf(state, quote.code) + proceeds, quote);
   return accept({
     type: 'CryptoSold',
     data: {
@@ -312,17 +326,21 @@ const sell = (command: Sell, state: WalletState): Decision<WalletEvent> => {
  * Decides a wallet command. Refusals are DomainErrors returned on the decision; a malformed
  * command (no user id, an amount that is not a bigint) is a caller bug and throws.
  */
-export const decideWallet = (command: WalletCommand, state: WalletState): Decision<WalletEvent> => {
+export const decideWallet = (
+  command: WalletCommand,
+  state: WalletState,
+  limits: WalletLimits = NO_WALLET_LIMITS,
+): Decision<WalletEvent> => {
   try {
     switch (command.type) {
       case 'Deposit':
-        return deposit(command, state);
+        return deposit(command, state, limits);
       case 'Withdraw':
         return withdraw(command, state);
       case 'Buy':
-        return buy(command, state);
+        return buy(command, state, limits);
       case 'Sell':
-        return sell(command, state);
+        return sell(command, state, limits);
       default:
         throw new TypeError(
           `unknown wallet command ${String((command as { type: unknown }).type)}`,
@@ -340,3 +358,11 @@ export const walletDecider: Decider<WalletCommand, WalletState, WalletEvent> = {
   decide: decideWallet,
   evolve: evolveWallet,
 };
+
+/** The wallet aggregate under the operator's deposit and balance limits. */
+export const walletDeciderWith = (
+  limits: WalletLimits,
+): Decider<WalletCommand, WalletState, WalletEvent> => ({
+  ...walletDecider,
+  decide: (command, state) => decideWallet(command, state, limits),
+});

@@ -42,6 +42,17 @@ export interface Config {
   readWaitMs: number;
   authRateLimitPerMinute: number;
   trustProxy: string | number;
+  passwordHashThreads: number;
+  passwordHashQueue: number;
+  signInMaxFailures: number;
+  signInLockSeconds: number;
+  verificationMaxGuesses: number;
+  verificationLockSeconds: number;
+  verificationResendSeconds: number;
+  maxDeposit: Record<string, string>;
+  maxBalance: Record<string, string>;
+  metricsPort: number | null;
+  metricsToken: string;
 }
 
 export interface Setting {
@@ -97,6 +108,21 @@ const url =
 /** scheme://[user:pass@]host[:port][,host[:port]...][/][?options], as the client parses it. */
 const EVENTSTORE_URL =
   /^(esdb|kurrentdb)(\+discover)?:\/\/([^\s@/?#]+@)?[^\s@/?#,]+(,[^\s@/?#,]+)*\/?(\?[^\s#]*)?$/;
+
+const POSITIVE_DECIMAL = /^(?:0|[1-9]\d{0,29})(?:\.\d{1,18})?$/;
+
+/** `1000` → `{ '*': '1000' }`; `USD=1000,BTC=2,*=5` → per currency, `*` for the rest. */
+const moneyLimits = (raw: string): Record<string, string> => {
+  const limits: Record<string, string> = {};
+  const entries = raw.includes('=') ? list(raw) : [`*=${raw.trim()}`];
+  for (const entry of entries) {
+    const [code = '', amount = ''] = entry.split('=').map((part) => part.trim());
+    if (!/^(\*|[A-Z]{3,5})$/.test(code) || !POSITIVE_DECIMAL.test(amount)) throw new Invalid();
+    if (/^0(\.0*)?$/.test(amount)) throw new Invalid();
+    limits[code] = amount;
+  }
+  return limits;
+};
 
 const list = (raw: string): string[] =>
   raw
@@ -481,6 +507,128 @@ export const SETTINGS: readonly Setting[] = [
       );
       if (entries.length === 0 || !ok) throw new Invalid();
       return entries.join(',');
+    },
+  },
+  {
+    key: 'passwordHashThreads',
+    env: 'PASSWORD_HASH_THREADS',
+    flag: '--password-hash-threads',
+    arg: '<n>',
+    description:
+      'Worker threads that hash and check passwords (bcrypt), off the event loop; 0 uses every core but one.',
+    default: '0',
+    allowed: 'an integer from 0 to 64',
+    parse: integer(0, 64),
+  },
+  {
+    key: 'passwordHashQueue',
+    env: 'PASSWORD_HASH_QUEUE',
+    flag: '--password-hash-queue',
+    arg: '<n>',
+    description:
+      'Password checks that may wait for a hashing thread; when that many wait, sign-ins and registrations get 503 with Retry-After at once.',
+    default: '64',
+    allowed: 'an integer from 0 to 100000',
+    parse: integer(0, 100_000),
+  },
+  {
+    key: 'signInMaxFailures',
+    env: 'SIGN_IN_MAX_FAILURES',
+    flag: '--sign-in-max-failures',
+    arg: '<n>',
+    description:
+      'Wrong passwords one account accepts within SIGN_IN_LOCK_SECONDS before its sign-in is locked for that long (the owner is mailed), whatever addresses they come from.',
+    default: '10',
+    allowed: 'an integer from 1 to 1000',
+    parse: integer(1, 1000),
+  },
+  {
+    key: 'signInLockSeconds',
+    env: 'SIGN_IN_LOCK_SECONDS',
+    flag: '--sign-in-lock-seconds',
+    arg: '<s>',
+    description: 'The window in which wrong passwords are counted, and how long a lock lasts.',
+    default: '900',
+    allowed: 'an integer from 1 to 604800',
+    parse: integer(1, 604_800),
+  },
+  {
+    key: 'verificationMaxGuesses',
+    env: 'VERIFICATION_MAX_GUESSES',
+    flag: '--verification-max-guesses',
+    arg: '<n>',
+    description:
+      'Wrong verification codes one address accepts within 24 hours, across resends, before it is locked for VERIFICATION_LOCK_SECONDS.',
+    default: '10',
+    allowed: 'an integer from 1 to 1000',
+    parse: integer(1, 1000),
+  },
+  {
+    key: 'verificationLockSeconds',
+    env: 'VERIFICATION_LOCK_SECONDS',
+    flag: '--verification-lock-seconds',
+    arg: '<s>',
+    description: 'How long an address that used up its daily verification guesses stays locked.',
+    default: '21600',
+    allowed: 'an integer from 1 to 604800',
+    parse: integer(1, 604_800),
+  },
+  {
+    key: 'verificationResendSeconds',
+    env: 'VERIFICATION_RESEND_SECONDS',
+    flag: '--verification-resend-seconds',
+    arg: '<s>',
+    description:
+      'How soon after a verification code (or a registration attempt on a taken address) another may be asked for.',
+    default: '60',
+    allowed: 'an integer from 0 to 3600',
+    parse: integer(0, 3600),
+  },
+  {
+    key: 'maxDeposit',
+    env: 'MAX_DEPOSIT',
+    flag: '--max-deposit',
+    arg: '<limits>',
+    description:
+      'Largest single deposit, in units of the deposited currency: one amount for every currency, or `CUR=amount` pairs, comma-separated (`*=amount` for the rest).',
+    default: '1000000',
+    allowed: 'a positive decimal, or comma-separated CUR=decimal pairs',
+    parse: (raw) => moneyLimits(raw),
+  },
+  {
+    key: 'maxBalance',
+    env: 'MAX_BALANCE',
+    flag: '--max-balance',
+    arg: '<limits>',
+    description:
+      'Largest balance a wallet may hold in one currency, reached by a deposit or a buy: one amount for every currency, or `CUR=amount` pairs (`*=amount` for the rest).',
+    default: '100000000',
+    allowed: 'a positive decimal, or comma-separated CUR=decimal pairs',
+    parse: (raw) => moneyLimits(raw),
+  },
+  {
+    key: 'metricsPort',
+    env: 'METRICS_PORT',
+    flag: '--metrics-port',
+    arg: '<port>',
+    description:
+      'Serve /metrics on its own listener on this port (same host) and not on the API port; empty serves it on the API port.',
+    default: '',
+    allowed: 'empty, or an integer from 0 to 65535',
+    parse: (raw) => (raw === '' ? null : integer(0, 65535)(raw)),
+  },
+  {
+    key: 'metricsToken',
+    env: 'METRICS_TOKEN',
+    flag: '--metrics-token',
+    arg: '<token>',
+    description:
+      'When set, /metrics answers only requests with `Authorization: Bearer <token>` (Prometheus: `authorization.credentials`).',
+    default: '',
+    allowed: 'empty, or at least 16 characters',
+    parse: (raw) => {
+      if (raw !== '' && raw.length < 16) throw new Invalid();
+      return raw;
     },
   },
 ];

@@ -22,14 +22,27 @@ import type { Bus } from '../../ports/bus.ts';
 import type { EventStore } from '../../ports/event-store.ts';
 import type { ReadStore } from '../../ports/read-store.ts';
 import {
+  accessTokenVerifier,
   signAccessToken,
-  verifyAccessToken,
   type AccessTokenSettings,
 } from '../auth/access-tokens.ts';
+import { createRevokedSessions } from '../auth/revoked-sessions.ts';
+import { openPasswordHasher } from '../auth/password-hasher.ts';
+import {
+  registrationAggregateFor,
+  signInGuardAggregate,
+  walletAggregateWith,
+} from '../../commands/aggregates.ts';
+import {
+  followRevocationsInLog,
+  followRevocationsInReadStore,
+  recordRevocationsInReadStore,
+} from '../../projections/session-revocations.ts';
 import { loadKeys } from '../auth/secrets.ts';
 import type { Config } from '../config/settings.ts';
 import { bearerAuthenticator } from '../http/authenticate.ts';
 import { createHttpApp } from '../http/create-app.ts';
+import { createMetricsApp } from '../http/metrics-endpoint.ts';
 import { listen } from '../http/http-server.ts';
 import type { ReadinessCheck } from '../http/readiness.ts';
 import { mountRoutes, type RouteSpec } from '../http/route-spec.ts';
@@ -46,9 +59,13 @@ import { roleNeeds } from './role-needs.ts';
 
 /** bcrypt cost: ~100 ms per hash on these machines, above the OWASP minimum of 10. */
 const BCRYPT_COST = 10;
+/** Revocations are looked up this far before the oldest that can matter (clock skew). */
+const REVOCATION_MARGIN_MS = 5 * 60_000;
 
 export interface RunningRoles {
   port: number;
+  /** The metrics listener's port, when METRICS_PORT gives it one. */
+  metricsPort?: number;
   eventStore?: EventStore;
   readStore?: ReadStore;
   bus: Bus;
@@ -103,6 +120,34 @@ export const startRoles = async (
 
   const progress = readStore ? new ProjectionProgress({ readStore }) : undefined;
 
+  // Every role but the notifier authenticates (API routes, audit, admin, websockets).
+  const revokedSessions = createRevokedSessions({
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+  });
+  const revocationsSince = () =>
+    new Date(Date.now() - config.accessTokenTtlSeconds * 1000 - REVOCATION_MARGIN_MS);
+  const onRevoked = (sessionId: string, revokedAt: string) =>
+    revokedSessions.revoke(sessionId, revokedAt);
+  if (eventStore) {
+    const follower = followRevocationsInLog({
+      eventStore,
+      since: revocationsSince,
+      onRevoked,
+      logger: logger.child({ component: 'session-revocations' }),
+    });
+    await follower.start();
+    lifecycle.onStop('session revocations', () => follower.stop());
+  } else if (readStore && !needs.notifier) {
+    const follower = followRevocationsInReadStore({
+      readStore,
+      since: revocationsSince,
+      onRevoked,
+      logger: logger.child({ component: 'session-revocations' }),
+    });
+    await follower.start();
+    lifecycle.onStop('session revocations', () => follower.stop());
+  }
+
   // Started before the projector's mail reaction and so stopped after it: on the embedded
   // bus the reaction's enqueue waits for the notifier to handle the mail.
   if (needs.notifier) {
@@ -143,6 +188,17 @@ export const startRoles = async (
     await mailRequests.start();
     lifecycle.onStop('mail reaction', () => mailRequests.stop());
 
+    // For the read-api replicas, which have no event store to follow.
+    const revocations = recordRevocationsInReadStore({
+      eventStore,
+      readStore,
+      since: revocationsSince,
+      logger: logger.child({ component: 'revoked-sessions' }),
+    });
+    await revocations.prepare();
+    await revocations.start();
+    lifecycle.onStop('revoked sessions', () => revocations.stop());
+
     const source = openRateSource(config, logger);
     const feed = startRateFeed({ source, bus, logger });
     await source.start();
@@ -167,8 +223,20 @@ export const startRoles = async (
         for (const event of events) metrics.eventsAppended.inc({ type: event.type });
       },
     });
+    const passwords = openPasswordHasher({
+      cost: BCRYPT_COST,
+      ...(config.passwordHashThreads > 0 ? { threads: config.passwordHashThreads } : {}),
+      maxQueue: config.passwordHashQueue,
+    });
+    lifecycle.onStop('password hashing', () => passwords.close());
     const sessions = {
       handler,
+      passwords,
+      signInGuard: signInGuardAggregate({
+        maxFailures: config.signInMaxFailures,
+        windowSeconds: config.signInLockSeconds,
+        lockSeconds: config.signInLockSeconds,
+      }),
       signAccessToken: (principal: Parameters<typeof signAccessToken>[1]) =>
         signAccessToken(tokenSettings, principal),
       accessTokenTtlSeconds: config.accessTokenTtlSeconds,
@@ -177,7 +245,16 @@ export const startRoles = async (
     };
     routes.push(
       ...userRoutes({
-        register: { handler, codeKey: keys.verificationCode, bcryptCost: BCRYPT_COST },
+        register: {
+          handler,
+          codeKey: keys.verificationCode,
+          passwords,
+          registration: registrationAggregateFor({
+            maxGuessesPerDay: config.verificationMaxGuesses,
+            dailyLockSeconds: config.verificationLockSeconds,
+            resendCooldownSeconds: config.verificationResendSeconds,
+          }),
+        },
         sessions,
         authRateLimitPerMinute: config.authRateLimitPerMinute,
       }),
@@ -188,6 +265,10 @@ export const startRoles = async (
           return latest ? { rates: latest.rates, at: latest.at } : null;
         },
         maxRateAgeMs: config.ratesMaxAgeMs,
+        wallet: walletAggregateWith({
+          maxDeposit: config.maxDeposit,
+          maxBalance: config.maxBalance,
+        }),
       }),
     );
   }
@@ -204,7 +285,10 @@ export const startRoles = async (
     if (latestRates) routes.push(...exchangeRatesRoutes(latestRates));
   }
 
-  const authenticate = bearerAuthenticator((token) => verifyAccessToken(tokenSettings, token));
+  const verifyAccess = accessTokenVerifier(tokenSettings, (sessionId) =>
+    revokedSessions.isRevoked(sessionId),
+  );
+  const authenticate = bearerAuthenticator(verifyAccess);
   const app = createHttpApp({
     logger,
     metrics,
@@ -212,8 +296,11 @@ export const startRoles = async (
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     readiness,
+    metricsEndpoint: config.metricsPort === null ? { token: config.metricsToken } : null,
     mount: (app: Express) => {
-      const router = express.Router();
+      // One spelling per route: `/api/user/login/` or `/API/USER/LOGIN` is a 404, not a way
+      // around a limit keyed on the exact path (the gateway's, deploy/nginx/gateway.conf).
+      const router = express.Router({ strict: true, caseSensitive: true });
       mountRoutes(router, routes, {
         authenticate,
         ...(progress ? { readYourWrites: readYourWrites(progress, config.readWaitMs) } : {}),
@@ -223,6 +310,17 @@ export const startRoles = async (
       app.use(docsRouter(() => document));
     },
   });
+  let metricsPort: number | undefined;
+  if (config.metricsPort !== null) {
+    // Its own listener, which the gateway never forwards to (deploy/nginx/gateway.conf).
+    const metricsHttp = await listen(
+      createMetricsApp(metrics, config.metricsToken),
+      config.host,
+      config.metricsPort,
+    );
+    metricsPort = metricsHttp.port;
+    lifecycle.onStop('metrics server', () => metricsHttp.close(config.shutdownTimeoutMs));
+  }
   const http = await listen(app, config.host, config.port);
   lifecycle.onStop('http server', () => http.close(config.shutdownTimeoutMs));
   if (queries && latestRates) {
@@ -231,7 +329,8 @@ export const startRoles = async (
       server: http.server,
       bus,
       latestRates,
-      verifyAccessToken: async (token) => verifyAccessToken(tokenSettings, token),
+      verifyAccessToken: async (token) => verifyAccess(token),
+      onSessionRevoked: (listener) => revokedSessions.onRevoked(listener),
       readWallet: queries.getWallet,
       logger: logger.child({ component: 'websocket' }),
       metrics,
@@ -240,6 +339,7 @@ export const startRoles = async (
   }
   return {
     port: http.port,
+    ...(metricsPort === undefined ? {} : { metricsPort }),
     bus,
     ...(eventStore ? { eventStore } : {}),
     ...(readStore ? { readStore } : {}),

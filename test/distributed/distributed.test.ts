@@ -1,10 +1,12 @@
 import { expect } from 'chai';
 import { startDistributedSystem, type DistributedSystem } from './distributed-system.ts';
-import { newcomerAcrossReplicas } from './newcomer-across-replicas.ts';
+import { newcomerAcrossReplicas, type FlowResult } from './newcomer-across-replicas.ts';
+import { httpClient, sleep, type TokenPair } from '../support/http-client.ts';
 
 describe('distributed deployment: every role its own process', function () {
   this.timeout(120_000);
   let system: DistributedSystem | undefined;
+  let newcomer: FlowResult | undefined;
 
   before(async function () {
     const result = await startDistributedSystem();
@@ -35,5 +37,44 @@ describe('distributed deployment: every role its own process', function () {
     if (!system) throw new Error('not started');
     const result = await newcomerAcrossReplicas(system, (line) => console.log(`      ${line}`));
     expect(result.balances.BTC).to.equal('0.001');
+    newcomer = result;
+  });
+
+  it('a logout on one write-api ends the session on every replica within a second', async function () {
+    if (!system || !newcomer) throw new Error('needs the newcomer of the test before');
+    const [write1, write2] = system.writeApis;
+    const session = await httpClient(write2.process.baseUrl).post<TokenPair>('/api/user/login', {
+      mail: newcomer.mail,
+      password: 'a long enough password',
+    });
+    expect(session.status, session.text).to.equal(200);
+    const token = session.body.token;
+    const probes = [
+      ...system.readApis.map((r) => [r, '/api/user/wallet/balance'] as const),
+      ...system.writeApis.map((r) => [r, '/api/audit/events'] as const),
+    ];
+    const statuses = () =>
+      Promise.all(
+        probes.map(async ([replica, path]) => {
+          const answer = await httpClient(replica.process.baseUrl).get(path, { token });
+          return answer.status;
+        }),
+      );
+    // Authenticated everywhere first (the audit route then refuses the plain user with 403).
+    expect(await statuses()).to.deep.equal([200, 200, 403, 403]);
+    const loggedOut = Date.now();
+    const out = await httpClient(write1.process.baseUrl).post('/api/user/logout', undefined, {
+      token,
+    });
+    expect(out.status).to.equal(204);
+    for (;;) {
+      const now = await statuses();
+      if (now.every((status) => status === 401)) break;
+      if (Date.now() - loggedOut > 1000) throw new Error(`still accepted after 1 s: ${now.join()}`);
+      await sleep(25);
+    }
+    console.log(
+      `      refused by all 4 API replicas ${Date.now() - loggedOut} ms after the logout`,
+    );
   });
 });
