@@ -12,6 +12,8 @@ import { Projector } from '../../projections/projector.ts';
 import { projectionStatus } from '../../projections/projection-status.ts';
 import { auditRoutes } from '../../audit/audit-routes.ts';
 import { adminRoutes } from '../../read-api/admin-routes.ts';
+import { prepareConsoleBundle } from '../../read-api/console-bundle.ts';
+import { consoleRouter } from '../../read-api/console-router.ts';
 import { ProjectionProgress } from '../../projections/projection-progress.ts';
 import { createReadModelQueries } from '../../projections/queries.ts';
 import { walletReadModels } from '../../projections/wallet-read-models.ts';
@@ -204,6 +206,9 @@ export const startRoles = async (
     if (latestRates) routes.push(...exchangeRatesRoutes(latestRates));
   }
 
+  // The web console is served where the read API is: it reads through it and its websocket.
+  const consoleBundle = needs.readApi ? await prepareConsoleBundle(logger) : null;
+
   const authenticate = bearerAuthenticator((token) => verifyAccessToken(tokenSettings, token));
   const app = createHttpApp({
     logger,
@@ -221,6 +226,7 @@ export const startRoles = async (
       app.use(router);
       const document = openApiDocument(routes, '0.1.0');
       app.use(docsRouter(() => document));
+      if (consoleBundle) app.use(consoleRouter(consoleBundle));
     },
   });
   const http = await listen(app, config.host, config.port);
