@@ -14,6 +14,8 @@ import { auditRoutes } from '../../audit/audit-routes.ts';
 import { adminRoutes } from '../../read-api/admin-routes.ts';
 import { prepareConsoleBundle } from '../../read-api/console-bundle.ts';
 import { consoleRouter } from '../../read-api/console-router.ts';
+import { parkedMailRoutes } from '../../read-api/parked-mail-routes.ts';
+import type { ParkedMail } from '../../ports/parked-mail.ts';
 import { ProjectionProgress } from '../../projections/projection-progress.ts';
 import { createReadModelQueries } from '../../projections/queries.ts';
 import { walletReadModels } from '../../projections/wallet-read-models.ts';
@@ -40,7 +42,9 @@ import { docsRouter } from '../openapi/docs-router.ts';
 import { openApiDocument } from '../openapi/openapi-document.ts';
 import { LatestRates } from '../rates/latest-rates.ts';
 import { meteredBus } from '../bus/metered-bus.ts';
-import { openDeliveryLog } from '../delivery-log/open-delivery-log.ts';
+import { deliveryLogFile, openDeliveryLog } from '../delivery-log/open-delivery-log.ts';
+import { connectNatsParkedMail } from '../delivery-log/nats-parked-mail.ts';
+import { openSqliteParkedMail } from '../delivery-log/sqlite-parked-mail.ts';
 import { startRateFeed } from '../rates/rate-feed.ts';
 import { openBus, openEventStore, openMailer, openRateSource, openReadStore } from './adapters.ts';
 import type { Lifecycle } from './lifecycle.ts';
@@ -105,6 +109,7 @@ export const startRoles = async (
 
   const progress = readStore ? new ProjectionProgress({ readStore }) : undefined;
 
+  let parkedMail: ParkedMail | undefined;
   // Started before the projector's mail reaction and so stopped after it: on the embedded
   // bus the reaction's enqueue waits for the notifier to handle the mail.
   if (needs.notifier) {
@@ -120,6 +125,16 @@ export const startRoles = async (
       onOutcome: (outcome) => metrics.mails.inc({ outcome }),
     });
     lifecycle.onStop('notifier', () => consumer.stop());
+    // Closed before the notifier stops: a replay in flight on the embedded queue settles first.
+    const desk: ParkedMail =
+      config.bus === 'nats'
+        ? await connectNatsParkedMail({
+            servers: config.natsUrl.split(',').map((url) => url.trim()),
+            name: `cambio-${config.role}-parked-mail`,
+          })
+        : openSqliteParkedMail({ file: deliveryLogFile(config.dataDir), bus, logger });
+    lifecycle.onStop('parked mail', () => desk.close());
+    parkedMail = desk;
   }
 
   if (needs.projector && eventStore && readStore) {
@@ -194,6 +209,7 @@ export const startRoles = async (
     );
   }
   if (eventStore) routes.push(...auditRoutes(eventStore));
+  if (parkedMail) routes.push(...parkedMailRoutes(parkedMail));
   if (needs.projector && eventStore && readStore) {
     const [events, reads] = [eventStore, readStore];
     routes.push(

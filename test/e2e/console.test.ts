@@ -8,11 +8,13 @@ import {
   eventually,
   httpClient,
   login,
+  sleep,
   uniqueMail,
   verificationCode,
   type HttpClient,
 } from '../support/http-client.ts';
 import { freePort } from '../support/nats-server.ts';
+import { startTestSmtpServer, type TestSmtpServer } from '../notifier/smtp-test-server.ts';
 
 const SCREENSHOTS = join(REPO_ROOT, 'docs', 'screenshots');
 const PASSWORD = 'correct horse battery';
@@ -296,4 +298,88 @@ describe('e2e: the web console in headless Chromium', function () {
       201,
     );
   };
+});
+
+describe('e2e: the web console replays parked mail', function () {
+  this.timeout(120_000);
+  let smtp: TestSmtpServer;
+  let cambio: CambioProcess;
+  let api: HttpClient;
+  let browser: TestBrowser;
+  /** The mail server refuses this recipient for good (550) until the test fixes it. */
+  let bouncing = true;
+
+  before(async function () {
+    if (chromiumPath() === null) {
+      console.log('    console tests skipped: no Chromium (apt-get install -y chromium)');
+      this.skip();
+    }
+    smtp = await startTestSmtpServer({
+      rcpt: (address) =>
+        bouncing && address.startsWith('bounce-')
+          ? { code: 550, message: 'mailbox unavailable' }
+          : null,
+    });
+    cambio = await CambioProcess.start({ env: { CAMBIO_MAIL: 'smtp', SMTP_URL: smtp.url } });
+    api = httpClient(() => cambio.baseUrl);
+    browser = await launchBrowser({ viewport: { width: 1100, height: 820 } });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await cambio?.cleanup();
+    await smtp?.close();
+  });
+
+  const codeFor = (address: string) =>
+    eventually(
+      `a mail to ${address}`,
+      async () => smtp.received.find((mail) => mail.to.includes(address))?.code ?? undefined,
+    );
+
+  it('lists a mail the server refused and sends it once replayed', async () => {
+    const admin = uniqueMail('admin');
+    const details = { name: 'Ida', lastName: 'Rhodes', mail: admin, password: PASSWORD };
+    expect((await api.post('/api/user/register', details)).status).to.equal(200);
+    const verification = await codeFor(admin);
+    expect((await api.post('/api/user/register', { ...details, verification })).status).to.equal(
+      201,
+    );
+    const granted = await runCambio([
+      'users',
+      'grant-role',
+      admin,
+      'admin',
+      '--data-dir',
+      cambio.dataDir,
+    ]);
+    expect(granted.code, granted.stderr).to.equal(0);
+
+    const bounce = uniqueMail('bounce');
+    const answer = await api.post('/api/user/register', { ...details, mail: bounce });
+    expect(answer.status).to.equal(200);
+
+    const page = await browser.context.newPage();
+    await page.goto(`${cambio.baseUrl}/app#/operate`);
+    await page.getByLabel('E-mail').fill(admin);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).last().click();
+    const replay = page.getByRole('button', { name: `Replay mail to ${bounce}` });
+    const refresh = page.getByRole('button', { name: 'Refresh the list' });
+    await eventually('the parked mail listed', async () => {
+      if ((await replay.count()) > 0) return true;
+      await refresh.click();
+      await sleep(200);
+      return undefined;
+    });
+    expect(await page.locator('.parked li').textContent()).to.include('550');
+    await screenshot(page, 'operator-parked-mail');
+
+    bouncing = false;
+    await replay.click();
+    await page.getByText('is back on the queue').waitFor();
+    expect(await codeFor(bounce)).to.match(/^[0-9]{6}$/);
+    await page.getByTestId('parked-empty').waitFor();
+    await page.close();
+  });
 });

@@ -155,6 +155,9 @@ const ParkedMailView = ({ session, features }: { session: Session; features: Fea
         </p>
       ) : (
         <>
+          <button type="button" onClick={() => setReloads((n) => n + 1)}>
+            Refresh the list
+          </button>
           <ProblemNotice error={error} />
           <SuccessNotice text={done} />
           {parked && parked.length === 0 ? (
