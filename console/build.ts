@@ -2,10 +2,9 @@
  * Builds the web console (console/src) into console/dist with esbuild: one hashed script, one
  * hashed stylesheet and the index.html naming them. read-api serves the result at /app.
  *
- * `npm run build:console` runs it; a server whose bundle is missing or older than its sources
- * runs it at start (see read-api/console-bundle.ts), so a fresh clone serves /app with no step.
- * The build writes to a sibling temp folder and renames it into place, so two processes starting at
- * once never serve half a bundle.
+ * `npm run build:console` runs it, and so does `npm start` (prestart) and the browser tests;
+ * the image builds it in a stage of its own. It writes to a sibling temp folder and renames
+ * that into place, so a running server never serves half a bundle.
  */
 import { build } from 'esbuild';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';

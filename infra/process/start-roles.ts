@@ -12,7 +12,7 @@ import { Projector } from '../../projections/projector.ts';
 import { projectionStatus } from '../../projections/projection-status.ts';
 import { auditRoutes } from '../../audit/audit-routes.ts';
 import { adminRoutes } from '../../read-api/admin-routes.ts';
-import { prepareConsoleBundle } from '../../read-api/console-bundle.ts';
+import { findConsoleBundle } from '../../read-api/console-bundle.ts';
 import { consoleRouter } from '../../read-api/console-router.ts';
 import { parkedMailRoutes } from '../../read-api/parked-mail-routes.ts';
 import type { ParkedMail } from '../../ports/parked-mail.ts';
@@ -125,7 +125,11 @@ export const startRoles = async (
       onOutcome: (outcome) => metrics.mails.inc({ outcome }),
     });
     lifecycle.onStop('notifier', () => consumer.stop());
-    // Closed before the notifier stops: a replay in flight on the embedded queue settles first.
+  }
+
+  // Parked mail is listed where the notifier runs; on NATS any role reaches the parked stream,
+  // so the projector (where the gateway sends /api/admin/*) serves it too.
+  if (needs.notifier || (needs.projector && config.bus === 'nats')) {
     const desk: ParkedMail =
       config.bus === 'nats'
         ? await connectNatsParkedMail({
@@ -133,6 +137,7 @@ export const startRoles = async (
             name: `cambio-${config.role}-parked-mail`,
           })
         : openSqliteParkedMail({ file: deliveryLogFile(config.dataDir), bus, logger });
+    // Closed before the notifier stops: a replay in flight on the embedded queue settles first.
     lifecycle.onStop('parked mail', () => desk.close());
     parkedMail = desk;
   }
@@ -223,7 +228,7 @@ export const startRoles = async (
   }
 
   // The web console is served where the read API is: it reads through it and its websocket.
-  const consoleBundle = needs.readApi ? await prepareConsoleBundle(logger) : null;
+  const consoleBundle = needs.readApi ? findConsoleBundle(logger) : null;
 
   const authenticate = bearerAuthenticator((token) => verifyAccessToken(tokenSettings, token));
   const app = createHttpApp({

@@ -14,6 +14,7 @@ import {
   type HttpClient,
 } from '../support/http-client.ts';
 import { freePort } from '../support/nats-server.ts';
+import { buildConsole } from '../../console/build.ts';
 import { startTestSmtpServer, type TestSmtpServer } from '../notifier/smtp-test-server.ts';
 
 const SCREENSHOTS = join(REPO_ROOT, 'docs', 'screenshots');
@@ -76,6 +77,8 @@ describe('e2e: the web console in headless Chromium', function () {
       this.skip();
     }
     mkdirSync(SCREENSHOTS, { recursive: true });
+    // As `npm start` does: the server serves the bundle, it does not build it.
+    await buildConsole();
     // A fixed port, so the page left open finds the server again after a restart.
     const port = await freePort();
     cambio = await CambioProcess.start({ args: ['--port', String(port)] });
@@ -314,6 +317,7 @@ describe('e2e: the web console replays parked mail', function () {
       console.log('    console tests skipped: no Chromium (apt-get install -y chromium)');
       this.skip();
     }
+    await buildConsole();
     smtp = await startTestSmtpServer({
       rcpt: (address) =>
         bouncing && address.startsWith('bounce-')
