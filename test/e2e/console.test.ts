@@ -19,6 +19,7 @@ import { startTestSmtpServer, type TestSmtpServer } from '../notifier/smtp-test-
 
 const SCREENSHOTS = join(REPO_ROOT, 'docs', 'screenshots');
 const PASSWORD = 'correct horse battery';
+const TOKEN_TTL_SECONDS = 6;
 
 /** Waits until the element's text satisfies `test`, and returns it. */
 const textOf = (page: Page, selector: string, test: (text: string) => boolean, what: string) =>
@@ -81,7 +82,11 @@ describe('e2e: the web console in headless Chromium', function () {
     await buildConsole();
     // A fixed port, so the page left open finds the server again after a restart.
     const port = await freePort();
-    cambio = await CambioProcess.start({ args: ['--port', String(port)] });
+    // Access tokens of 6 s: every step below runs across refreshes of the session.
+    cambio = await CambioProcess.start({
+      args: ['--port', String(port)],
+      env: { ACCESS_TOKEN_TTL_SECONDS: String(TOKEN_TTL_SECONDS) },
+    });
     api = httpClient(() => cambio.baseUrl);
     browser = await launchBrowser({ viewport: { width: 1100, height: 820 } });
   });
@@ -110,6 +115,14 @@ describe('e2e: the web console in headless Chromium', function () {
 
   it('takes a newcomer from sign-up to a trade, with balances moving live', async () => {
     trader = await openPage();
+    // The keyboard reaches the form in reading order.
+    await trader.getByLabel('E-mail').waitFor();
+    await trader.keyboard.press('Tab');
+    await trader.keyboard.press('Tab');
+    await trader.keyboard.press('Tab');
+    expect(await trader.evaluate<string>('document.activeElement.id')).to.equal('signin-mail');
+    await trader.keyboard.press('Tab');
+    expect(await trader.evaluate<string>('document.activeElement.id')).to.equal('signin-password');
     await trader.getByRole('button', { name: 'Create account' }).click();
     await trader.getByLabel('First name').fill('Grace');
     await trader.getByLabel('Last name').fill('Hopper');
@@ -182,6 +195,51 @@ describe('e2e: the web console in headless Chromium', function () {
     expect(await trader.locator('.entries li').first().getAttribute('data-type')).to.equal('buy');
     await trader.getByLabel('Type').selectOption('');
     await trader.locator('.entries li').nth(2).waitFor();
+  });
+
+  it('labels every control', async () => {
+    const unlabelled = await trader.evaluate<string[]>(`
+      [...document.querySelectorAll('input, select, textarea, button')]
+        .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+          && !(el.textContent || '').trim())
+        .map((el) => el.outerHTML.slice(0, 80))`);
+    expect(unlabelled).to.deep.equal([]);
+  });
+
+  it('loads older history as the list scrolls into view', async () => {
+    const tokens = await login(api, mail, PASSWORD);
+    for (let i = 1; i <= 25; i++) {
+      const answer = await api.post(
+        '/api/user/wallet/deposit',
+        { amount: `0.${String(i).padStart(2, '0')}` },
+        { token: tokens.token },
+      );
+      expect(answer.status).to.equal(200);
+    }
+    await trader.reload();
+    await trader.locator('.entries li').nth(19).waitFor();
+    expect(await trader.locator('.entries li').count()).to.equal(20);
+    await trader.locator('.sentinel').scrollIntoViewIfNeeded();
+    await eventually('the second page', async () =>
+      (await trader.locator('.entries li').count()) === 28 ? true : undefined,
+    );
+    await trader.evaluate('window.scrollTo(0, 0)');
+  });
+
+  it('keeps the session past the access token’s lifetime, refreshing it', async () => {
+    const first = await trader.evaluate<string | null>(
+      "sessionStorage.getItem('cambio.refreshToken')",
+    );
+    await sleep((TOKEN_TTL_SECONDS + 2) * 1000);
+    const rotated = await trader.evaluate<string | null>(
+      "sessionStorage.getItem('cambio.refreshToken')",
+    );
+    expect(rotated).to.be.a('string').and.not.equal(first);
+    await trader.getByRole('button', { name: 'Deposit', exact: true }).first().click();
+    await trader.getByLabel('Amount', { exact: true }).fill('5');
+    await trader.locator('form').getByRole('button', { name: 'Deposit', exact: true }).click();
+    await trader.getByText('Deposit of 5 USD done.').waitFor();
+    expect(await trader.getByRole('alert').count()).to.equal(0);
   });
 
   it('fits a phone-sized screen', async () => {
@@ -283,6 +341,20 @@ describe('e2e: the web console in headless Chromium', function () {
     );
     await screenshot(page, 'operator');
     await page.close();
+  });
+
+  it('signs out: the refresh token is forgotten here and refused by the server', async () => {
+    const refreshToken = await trader.evaluate<string | null>(
+      "sessionStorage.getItem('cambio.refreshToken')",
+    );
+    expect(refreshToken).to.be.a('string');
+    await trader.getByRole('button', { name: 'Sign out' }).click();
+    await trader.getByRole('form', { name: 'Sign in' }).waitFor();
+    expect(
+      await trader.evaluate<string | null>("sessionStorage.getItem('cambio.refreshToken')"),
+    ).to.equal(null);
+    const refused = await api.post('/api/user/refresh', { refreshToken });
+    expect(refused.status).to.equal(401);
   });
 
   it('asked nothing of anyone but Cambio, and broke no policy', () => {

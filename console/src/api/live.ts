@@ -4,32 +4,9 @@
  * jittered delay when the server goes away (a restart, a deploy) and subscribes again on every
  * new socket; the wallet channel then sends the wallet as it stands, so nothing is missed.
  */
+import type { RatesMessage, WalletMessage } from './live-messages.ts';
 
-export interface RatesMessage {
-  type: 'rates';
-  currency: string;
-  rates: Record<string, string>;
-  at: string;
-}
-
-export interface HistoryEntry {
-  id: string;
-  type: string;
-  currency: string;
-  amount: string;
-  at: string;
-  position: string;
-  [field: string]: string | Record<string, string> | undefined;
-}
-
-export interface WalletMessage {
-  type: 'wallet';
-  userId: string;
-  balances: Record<string, string>;
-  position: string;
-  entry?: HistoryEntry;
-  skipped?: number;
-}
+export type { HistoryEntry, RatesMessage, WalletMessage } from './live-messages.ts';
 
 export type LiveStatus = 'connecting' | 'live' | 'reconnecting';
 

@@ -1,5 +1,5 @@
 import type { Rational } from '../../../domain/money/index.ts';
-import type { RatesMessage } from '../api/live.ts';
+import type { RatesMessage } from '../api/live-messages.ts';
 import { CRYPTO, fixed, priceOf } from '../money.ts';
 
 /** Live prices in USD per coin, with a short series of each for its sparkline. */

@@ -1,4 +1,4 @@
-import type { WalletMessage } from '../api/live.ts';
+import type { WalletMessage } from '../api/live-messages.ts';
 
 /** The wallet as the newest update (websocket or command answer) left it. */
 export interface Wallet {
