@@ -73,6 +73,12 @@ describe('console: what the server offers', () => {
         get: { operationId: 'auditWallet', parameters: [{ name: 'at', in: 'query' }] },
       },
       '/api/admin/mail/parked': { get: { operationId: 'parkedMail' } },
+      '/api/user/wallet/history': {
+        get: {
+          operationId: 'history',
+          parameters: [{ name: 'type', in: 'query', schema: { enum: ['deposit', 'transfer-in'] } }],
+        },
+      },
       '/api/admin/mail/parked/{id}/replay': { post: { operationId: 'replayParkedMail' } },
     },
   };
@@ -84,17 +90,13 @@ describe('console: what the server offers', () => {
     expect(features.parkedMail?.operationId).to.equal('parkedMail');
     expect(features.replayParkedMail?.operationId).to.equal('replayParkedMail');
     expect(features.verifyChain).to.equal(null);
+    expect(features.historyTypes).to.deep.equal(['deposit', 'transfer-in']);
   });
 
   it('offers nothing the document does not list', () => {
-    expect(Object.values(featuresOf(operationsOf({})))).to.deep.equal([
-      null,
-      null,
-      null,
-      null,
-      null,
-      null,
-    ]);
+    expect(Object.values(featuresOf(operationsOf({}))).every((found) => found === null)).to.equal(
+      true,
+    );
   });
 });
 

@@ -10,6 +10,8 @@ export interface Operation {
   path: string;
   operationId: string;
   queryParameters: string[];
+  /** Allowed values of enumerated query parameters, by name. */
+  queryEnums: Record<string, string[]>;
   /** Names of the request body's properties. */
   bodyFields: string[];
 }
@@ -23,6 +25,8 @@ export interface Features {
   projections: Operation | null;
   parkedMail: Operation | null;
   replayParkedMail: Operation | null;
+  /** The history's entry types (transfers join them once they exist). */
+  historyTypes: string[] | null;
 }
 
 interface OpenApiDocument {
@@ -30,7 +34,7 @@ interface OpenApiDocument {
 }
 interface OpenApiOperation {
   operationId?: string;
-  parameters?: { name?: string; in?: string }[];
+  parameters?: { name?: string; in?: string; schema?: { enum?: unknown[] } }[];
   requestBody?: {
     content?: Record<string, { schema?: { properties?: Record<string, unknown> } }>;
   };
@@ -45,13 +49,18 @@ export const operationsOf = (document: OpenApiDocument): Operation[] =>
       queryParameters: (operation.parameters ?? [])
         .filter((p) => p.in === 'query' && typeof p.name === 'string')
         .map((p) => p.name as string),
+      queryEnums: Object.fromEntries(
+        (operation.parameters ?? [])
+          .filter((p) => p.in === 'query' && Array.isArray(p.schema?.enum))
+          .map((p) => [p.name ?? '', (p.schema?.enum ?? []).map(String)]),
+      ),
       bodyFields: Object.keys(
         operation.requestBody?.content?.['application/json']?.schema?.properties ?? {},
       ),
     })),
   );
 
-const TIME_PARAMETERS = ['at', 'asOf', 'until', 'position', 'atPosition', 'before'];
+export const TIME_PARAMETERS = ['at', 'asOf', 'until', 'position', 'atPosition', 'before'];
 
 export const featuresOf = (operations: Operation[]): Features => {
   const find = (test: (operation: Operation) => boolean) => operations.find(test) ?? null;
@@ -69,6 +78,9 @@ export const featuresOf = (operations: Operation[]): Features => {
     replayParkedMail: find(
       (o) => o.method === 'POST' && /\/api\/admin\/.*parked.*replay/.test(o.path),
     ),
+    historyTypes:
+      find((o) => o.method === 'GET' && o.path === '/api/user/wallet/history')?.queryEnums.type ??
+      null,
   };
 };
 

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import type { Features } from '../api/features.ts';
+import { TIME_PARAMETERS, type Features, type Operation } from '../api/features.ts';
 import type { Session } from '../api/session.ts';
 import { replayWallet, type AuditEvent } from '../audit/replay.ts';
 import { ProblemNotice } from '../components/notice.tsx';
@@ -133,6 +133,47 @@ const EventLog = ({ session, onStream }: { session: Session; onStream: (id: stri
   );
 };
 
+/** The server's own wallet at one step, where it offers a point-in-time query. */
+const ServerWalletAt = (props: {
+  session: Session;
+  operation: Operation;
+  userId: string;
+  event: AuditEvent;
+}) => {
+  const [balances, setBalances] = useState<Record<string, string> | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const parameter = TIME_PARAMETERS.find((name) => props.operation.queryParameters.includes(name));
+  useEffect(() => {
+    if (parameter === undefined) return;
+    const value = /position/i.test(parameter)
+      ? props.event.position
+      : (props.event.metadata.timestamp ?? '');
+    const path = props.operation.path.replace(
+      /\{[^}]+\}|:[A-Za-z]+/,
+      encodeURIComponent(props.userId),
+    );
+    setError(null);
+    props.session
+      .call<{ balances?: Record<string, string> }>(
+        `${path}?${new URLSearchParams({ [parameter]: value })}`,
+      )
+      .then((answer) => setBalances(answer.balances ?? null), setError);
+  }, [props.event, parameter]);
+  return (
+    <div class="small" data-testid="server-wallet-at">
+      <ProblemNotice error={error} />
+      {balances ? (
+        <>
+          The server's replay at this point:{' '}
+          {Object.entries(balances)
+            .map(([code, amount]) => `${amount} ${code}`)
+            .join(', ')}
+        </>
+      ) : null}
+    </div>
+  );
+};
+
 /** One stream's events; a wallet stream also replays, step by step, with a slider. */
 const StreamView = (props: { session: Session; streamId: string; features: Features | null }) => {
   const [events, setEvents] = useState<AuditEvent[] | null>(null);
@@ -216,7 +257,14 @@ const StreamView = (props: { session: Session; streamId: string; features: Featu
           {current.problems.length > 0 ? (
             <p class="notice notice-error">{current.problems.join('; ')}</p>
           ) : null}
-          {props.features?.walletAt ? null : (
+          {props.features?.walletAt && userId !== null ? (
+            <ServerWalletAt
+              session={props.session}
+              operation={props.features.walletAt}
+              userId={userId}
+              event={current.event}
+            />
+          ) : (
             <p class="muted small">
               Replayed here from the stream's events. This server has no point-in-time wallet query
               yet; the slider will ask it once it does.

@@ -5,7 +5,8 @@ import { ProblemNotice } from '../components/notice.tsx';
 import { currencies } from '../../../domain/money/index.ts';
 import { groupThousands } from '../money.ts';
 
-const TYPES = ['deposit', 'withdrawal', 'buy', 'sell'];
+/** The types this release knows; the server's OpenAPI document may list more (transfers). */
+const KNOWN_TYPES = ['deposit', 'withdrawal', 'buy', 'sell'];
 const PAGE = 20;
 
 interface Page {
@@ -33,7 +34,9 @@ export const History = (props: {
   /** The newest entry pushed live, and a counter that asks for a full reload. */
   liveEntry: HistoryEntry | null;
   reloads: number;
+  types: string[] | null;
 }) => {
+  const types = props.types ?? KNOWN_TYPES;
   const [type, setType] = useState('');
   const [currency, setCurrency] = useState('');
   const [entries, setEntries] = useState<HistoryEntry[]>([]);
@@ -104,7 +107,7 @@ export const History = (props: {
           Type
           <select value={type} onChange={(e) => setType(e.currentTarget.value)}>
             <option value="">All</option>
-            {TYPES.map((t) => (
+            {types.map((t) => (
               <option key={t} value={t}>
                 {t}
               </option>

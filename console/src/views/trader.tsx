@@ -31,7 +31,12 @@ export const Trader = (props: {
     </div>
     <div class="column">
       <Market market={props.market} />
-      <History session={props.session} liveEntry={props.liveEntry} reloads={props.historyReloads} />
+      <History
+        session={props.session}
+        liveEntry={props.liveEntry}
+        reloads={props.historyReloads}
+        types={props.features?.historyTypes ?? null}
+      />
     </div>
   </div>
 );
