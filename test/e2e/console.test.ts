@@ -38,8 +38,8 @@ const textOf = (page: Page, selector: string, test: (text: string) => boolean, w
     100,
   );
 
-const screenshot = (page: Page, name: string) =>
-  page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), animations: 'disabled' });
+const screenshot = (page: Page, name: string, fullPage = false) =>
+  page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), animations: 'disabled', fullPage });
 
 describe('e2e: the web console in headless Chromium', function () {
   this.timeout(120_000);
@@ -173,7 +173,7 @@ describe('e2e: the web console in headless Chromium', function () {
     );
     await trader.locator('.entries li').nth(2).waitFor();
     expect(await trader.locator('.entries li').count()).to.equal(3);
-    await screenshot(trader, 'trader');
+    await screenshot(trader, 'trader', true);
   });
 
   it('shows the API’s refusal in words: insufficient funds, with the field kept', async () => {

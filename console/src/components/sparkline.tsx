@@ -3,7 +3,7 @@
  * plotting coordinates only; prices themselves stay exact decimals everywhere else.
  */
 export const Sparkline = ({ values, label }: { values: readonly number[]; label: string }) => {
-  const width = 96;
+  const width = 72;
   const height = 28;
   if (values.length < 2)
     return <svg class="spark" width={width} height={height} aria-hidden="true" />;
