@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Features } from '../api/features.ts';
+import { ApiProblem } from '../api/problem.ts';
 import type { Session } from '../api/session.ts';
 import { ProblemNotice, SuccessNotice } from '../components/notice.tsx';
 import { Sparkline } from '../components/sparkline.tsx';
@@ -115,27 +116,40 @@ const Projections = ({ session }: { session: Session }) => {
   );
 };
 
-/** Mail the notifier gave up on, and putting it back on the queue. */
+const PARKED_PATH = '/api/admin/mail/parked';
+const REPLAY_PATH = '/api/admin/mail/parked/{id}/replay';
+
+/**
+ * Mail the notifier gave up on, and putting it back on the queue. Asked for even when the
+ * OpenAPI document does not list it: behind a gateway, that document is another role's, and
+ * /api/admin/* may be served elsewhere. A 404 means this deployment does not serve it.
+ */
 const ParkedMailView = ({ session, features }: { session: Session; features: Features | null }) => {
-  const list = features?.parkedMail ?? null;
-  const replay = features?.replayParkedMail ?? null;
+  const listPath = features?.parkedMail?.path ?? PARKED_PATH;
+  const replayPath = features?.replayParkedMail?.path ?? REPLAY_PATH;
   const [parked, setParked] = useState<ParkedMail[] | null>(null);
+  const [unavailable, setUnavailable] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState<string | null>(null);
   const [reloads, setReloads] = useState(0);
 
   useEffect(() => {
-    if (list === null) return;
-    session
-      .call<{ parked: ParkedMail[] }>(list.path)
-      .then((answer) => setParked(answer.parked), setError);
-  }, [list, reloads, session]);
+    session.call<{ parked: ParkedMail[] }>(listPath).then(
+      (answer) => {
+        setParked(answer.parked);
+        setUnavailable(false);
+      },
+      (caught: unknown) => {
+        if (caught instanceof ApiProblem && caught.status === 404) setUnavailable(true);
+        else setError(caught);
+      },
+    );
+  }, [listPath, reloads, session]);
 
   const replayOne = async (id: string) => {
-    if (replay === null) return;
     setError(null);
     try {
-      await session.call(replay.path.replace(/\{[^}]+\}|:[A-Za-z]+/, encodeURIComponent(id)), {
+      await session.call(replayPath.replace(/\{[^}]+\}|:[A-Za-z]+/, encodeURIComponent(id)), {
         method: 'POST',
       });
       setDone(`Mail ${id} is back on the queue.`);
@@ -148,7 +162,7 @@ const ParkedMailView = ({ session, features }: { session: Session; features: Fea
   return (
     <section class="card wide" aria-labelledby="parked-title">
       <h2 id="parked-title">Parked mail</h2>
-      {list === null ? (
+      {unavailable ? (
         <p class="muted" data-testid="parked-unavailable">
           This server does not list parked mail (it is served where the notifier runs). From a
           shell: <code>cambio mail parked</code> and <code>cambio mail replay &lt;id&gt;</code>.
@@ -174,11 +188,9 @@ const ParkedMailView = ({ session, features }: { session: Session; features: Fea
                     · {new Date(mail.parkedAt).toLocaleString()}
                   </div>
                   <div class="small">{mail.error}</div>
-                  {replay ? (
-                    <button type="button" onClick={() => void replayOne(mail.id)}>
-                      Replay mail to {mail.to ?? mail.id}
-                    </button>
-                  ) : null}
+                  <button type="button" onClick={() => void replayOne(mail.id)}>
+                    Replay mail to {mail.to ?? mail.id}
+                  </button>
                 </li>
               ))}
             </ul>
