@@ -12,6 +12,10 @@ import { Projector } from '../../projections/projector.ts';
 import { projectionStatus } from '../../projections/projection-status.ts';
 import { auditRoutes } from '../../audit/audit-routes.ts';
 import { adminRoutes } from '../../read-api/admin-routes.ts';
+import { findConsoleBundle } from '../../read-api/console-bundle.ts';
+import { consoleRouter } from '../../read-api/console-router.ts';
+import { parkedMailRoutes } from '../../read-api/parked-mail-routes.ts';
+import type { ParkedMail } from '../../ports/parked-mail.ts';
 import { ProjectionProgress } from '../../projections/projection-progress.ts';
 import { createReadModelQueries } from '../../projections/queries.ts';
 import { walletReadModels } from '../../projections/wallet-read-models.ts';
@@ -51,7 +55,9 @@ import { docsRouter } from '../openapi/docs-router.ts';
 import { openApiDocument } from '../openapi/openapi-document.ts';
 import { LatestRates } from '../rates/latest-rates.ts';
 import { meteredBus } from '../bus/metered-bus.ts';
-import { openDeliveryLog } from '../delivery-log/open-delivery-log.ts';
+import { deliveryLogFile, openDeliveryLog } from '../delivery-log/open-delivery-log.ts';
+import { connectNatsParkedMail } from '../delivery-log/nats-parked-mail.ts';
+import { openSqliteParkedMail } from '../delivery-log/sqlite-parked-mail.ts';
 import { startRateFeed } from '../rates/rate-feed.ts';
 import { openBus, openEventStore, openMailer, openRateSource, openReadStore } from './adapters.ts';
 import type { Lifecycle } from './lifecycle.ts';
@@ -148,6 +154,7 @@ export const startRoles = async (
     lifecycle.onStop('session revocations', () => follower.stop());
   }
 
+  let parkedMail: ParkedMail | undefined;
   // Started before the projector's mail reaction and so stopped after it: on the embedded
   // bus the reaction's enqueue waits for the notifier to handle the mail.
   if (needs.notifier) {
@@ -163,6 +170,21 @@ export const startRoles = async (
       onOutcome: (outcome) => metrics.mails.inc({ outcome }),
     });
     lifecycle.onStop('notifier', () => consumer.stop());
+  }
+
+  // Parked mail is listed where the notifier runs; on NATS any role reaches the parked stream,
+  // so the projector (where the gateway sends /api/admin/*) serves it too.
+  if (needs.notifier || (needs.projector && config.bus === 'nats')) {
+    const desk: ParkedMail =
+      config.bus === 'nats'
+        ? await connectNatsParkedMail({
+            servers: config.natsUrl.split(',').map((url) => url.trim()),
+            name: `cambio-${config.role}-parked-mail`,
+          })
+        : openSqliteParkedMail({ file: deliveryLogFile(config.dataDir), bus, logger });
+    // Closed before the notifier stops: a replay in flight on the embedded queue settles first.
+    lifecycle.onStop('parked mail', () => desk.close());
+    parkedMail = desk;
   }
 
   if (needs.projector && eventStore && readStore) {
@@ -273,6 +295,7 @@ export const startRoles = async (
     );
   }
   if (eventStore) routes.push(...auditRoutes(eventStore));
+  if (parkedMail) routes.push(...parkedMailRoutes(parkedMail));
   if (needs.projector && eventStore && readStore) {
     const [events, reads] = [eventStore, readStore];
     routes.push(
@@ -284,6 +307,9 @@ export const startRoles = async (
     routes.push(...userReadRoutes(queries));
     if (latestRates) routes.push(...exchangeRatesRoutes(latestRates));
   }
+
+  // The web console is served where the read API is: it reads through it and its websocket.
+  const consoleBundle = needs.readApi ? findConsoleBundle(logger) : null;
 
   const verifyAccess = accessTokenVerifier(tokenSettings, (sessionId) =>
     revokedSessions.isRevoked(sessionId),
@@ -308,6 +334,7 @@ export const startRoles = async (
       app.use(router);
       const document = openApiDocument(routes, '0.1.0');
       app.use(docsRouter(() => document));
+      if (consoleBundle) app.use(consoleRouter(consoleBundle));
     },
   });
   let metricsPort: number | undefined;

@@ -163,7 +163,7 @@ describe('the nginx gateway', function () {
     return { status: response.status, headers: response.headers, text };
   };
 
-  it('routes commands and sign-in to write-api, queries to read-api, admin to the projector', async () => {
+  it('routes commands and sign-in to write-api, queries and the console to read-api, admin to the projector', async () => {
     const routes: [string, string, string][] = [
       ['POST', '/api/user/register', 'write-api'],
       ['POST', '/api/user/logout', 'write-api'],
@@ -175,7 +175,10 @@ describe('the nginx gateway', function () {
       ['GET', '/api/user/wallet/balance', 'read-api'],
       ['GET', '/api/user/wallet/history?limit=5&cursor=abc', 'read-api'],
       ['GET', '/api/exchange-rates?currency=USD', 'read-api'],
+      ['GET', '/app', 'read-api'],
+      ['GET', '/app/app-0123.js', 'read-api'],
       ['GET', '/api/admin/projections', 'projector'],
+      ['GET', '/api/admin/mail/parked', 'projector'],
     ];
     for (const [method, path, service] of routes) {
       const { status, text } = await ask(method, path);
