@@ -9,6 +9,7 @@ import type { Projection } from './read-model.ts';
 import { BALANCES, sortedBalances, type BalanceDocument } from './read-models/balances.ts';
 import {
   HISTORY,
+  HISTORY_TYPES,
   historyEntryOf,
   isHistoryType,
   type HistoryDocument,
@@ -183,7 +184,7 @@ export const createReadModelQueries = (
       throw invalid('limit', `limit must be an integer from 1 to ${MAX_HISTORY_LIMIT}`);
     }
     if (query.type !== undefined && !isHistoryType(query.type)) {
-      throw invalid('type', 'type must be one of deposit, withdrawal, buy, sell');
+      throw invalid('type', `type must be one of ${HISTORY_TYPES.join(', ')}`);
     }
     const after = query.cursor === undefined ? undefined : decodeHistoryCursor(query.cursor);
     const where: Record<string, string> = { userId };
