@@ -1,6 +1,6 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
-import { CommandHandler } from '../../commands/command-handler.ts';
+import { CommandHandler, type CommandObserver } from '../../commands/command-handler.ts';
 import { rolesOf } from '../../commands/user/roles-of.ts';
 import { userRoutes } from '../../write-api/user-routes.ts';
 import { walletRoutes } from '../../write-api/wallet-routes.ts';
@@ -17,6 +17,9 @@ import { createReadModelQueries } from '../../projections/queries.ts';
 import { walletReadModels } from '../../projections/wallet-read-models.ts';
 import { walletLiveUpdates } from '../../projections/wallet-live-updates.ts';
 import { mailRequestsReaction } from '../../reactions/mail-requests.ts';
+import { transferProcess } from '../../reactions/transfer-process.ts';
+import { transferRoutes } from '../../write-api/transfer-routes.ts';
+import { transferReadRoutes } from '../../read-api/transfer-routes.ts';
 import { startNotifier } from '../../notifier/notifier.ts';
 import type { Bus } from '../../ports/bus.ts';
 import type { EventStore } from '../../ports/event-store.ts';
@@ -33,7 +36,7 @@ import { createHttpApp } from '../http/create-app.ts';
 import { listen } from '../http/http-server.ts';
 import type { ReadinessCheck } from '../http/readiness.ts';
 import { mountRoutes, type RouteSpec } from '../http/route-spec.ts';
-import { createMetrics } from '../metrics/metrics.ts';
+import { createMetrics, type Metrics } from '../metrics/metrics.ts';
 import { docsRouter } from '../openapi/docs-router.ts';
 import { openApiDocument } from '../openapi/openapi-document.ts';
 import { LatestRates } from '../rates/latest-rates.ts';
@@ -46,6 +49,15 @@ import { roleNeeds } from './role-needs.ts';
 
 /** bcrypt cost: ~100 ms per hash on these machines, above the OWASP minimum of 10. */
 const BCRYPT_COST = 10;
+
+/** Commands by type and outcome, conflict retries and appended events, for every handler. */
+const commandObserver = (metrics: Metrics): CommandObserver => ({
+  onOutcome: (_aggregate, command, outcome) => metrics.commands.inc({ type: command, outcome }),
+  onConflictRetry: (aggregate) => metrics.commandRetries.inc({ type: aggregate }),
+  onAppended: (events) => {
+    for (const event of events) metrics.eventsAppended.inc({ type: event.type });
+  },
+});
 
 export interface RunningRoles {
   port: number;
@@ -143,6 +155,17 @@ export const startRoles = async (
     await mailRequests.start();
     lifecycle.onStop('mail reaction', () => mailRequests.stop());
 
+    const profiles = createReadModelQueries(readStore);
+    const transfers = transferProcess({
+      eventStore,
+      readStore,
+      handler: new CommandHandler(eventStore, commandObserver(metrics)),
+      mailOf: async (userId) => (await profiles.getUser(userId))?.mail ?? null,
+      logger: logger.child({ component: 'transfer-process' }),
+    });
+    await transfers.start();
+    lifecycle.onStop('transfer process', () => transfers.stop());
+
     const source = openRateSource(config, logger);
     const feed = startRateFeed({ source, bus, logger });
     await source.start();
@@ -160,13 +183,7 @@ export const startRoles = async (
     lifecycle.onStop('rates subscription', () => rates.close());
   }
   if (needs.writeApi && eventStore) {
-    const handler = new CommandHandler(eventStore, {
-      onOutcome: (_aggregate, command, outcome) => metrics.commands.inc({ type: command, outcome }),
-      onConflictRetry: (aggregate) => metrics.commandRetries.inc({ type: aggregate }),
-      onAppended: (events) => {
-        for (const event of events) metrics.eventsAppended.inc({ type: event.type });
-      },
-    });
+    const handler = new CommandHandler(eventStore, commandObserver(metrics));
     const sessions = {
       handler,
       signAccessToken: (principal: Parameters<typeof signAccessToken>[1]) =>
@@ -181,6 +198,7 @@ export const startRoles = async (
         sessions,
         authRateLimitPerMinute: config.authRateLimitPerMinute,
       }),
+      ...transferRoutes(handler),
       ...walletRoutes({
         handler,
         latestRates: () => {
@@ -200,7 +218,7 @@ export const startRoles = async (
   }
   const queries = needs.readApi && readStore ? createReadModelQueries(readStore) : null;
   if (queries) {
-    routes.push(...userReadRoutes(queries));
+    routes.push(...userReadRoutes(queries), ...transferReadRoutes(queries));
     if (latestRates) routes.push(...exchangeRatesRoutes(latestRates));
   }
 
