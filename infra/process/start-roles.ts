@@ -132,7 +132,11 @@ export const startRoles = async (
     lifecycle.onStop('notifier', () => consumer.stop());
   }
 
-  if (needs.projector && eventStore && readStore) {
+  // One handler per process: commands on one stream are serialised in-process, so the write API
+  // and the transfer process manager of an embedded deployment do not race each other.
+  const handler = eventStore ? new CommandHandler(eventStore, commandObserver(metrics)) : undefined;
+
+  if (needs.projector && eventStore && readStore && handler) {
     const projector = new Projector({
       projection: walletReadModels,
       eventStore,
@@ -159,7 +163,7 @@ export const startRoles = async (
     const transfers = transferProcess({
       eventStore,
       readStore,
-      handler: new CommandHandler(eventStore, commandObserver(metrics)),
+      handler,
       mailOf: async (userId) => (await profiles.getUser(userId))?.mail ?? null,
       logger: logger.child({ component: 'transfer-process' }),
     });
@@ -182,8 +186,7 @@ export const startRoles = async (
     latestRates = rates;
     lifecycle.onStop('rates subscription', () => rates.close());
   }
-  if (needs.writeApi && eventStore) {
-    const handler = new CommandHandler(eventStore, commandObserver(metrics));
+  if (needs.writeApi && handler) {
     const sessions = {
       handler,
       signAccessToken: (principal: Parameters<typeof signAccessToken>[1]) =>
