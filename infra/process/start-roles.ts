@@ -20,6 +20,9 @@ import { mailRequestsReaction } from '../../reactions/mail-requests.ts';
 import { transferProcess } from '../../reactions/transfer-process.ts';
 import { transferRoutes } from '../../write-api/transfer-routes.ts';
 import { transferReadRoutes } from '../../read-api/transfer-routes.ts';
+import { paymentCallbacksReaction } from '../../reactions/payment-callbacks.ts';
+import { paymentRoutes } from '../../write-api/payment-routes.ts';
+import { openPaymentProvider, paymentCallbackSecret } from '../payments/open-payment-provider.ts';
 import { startNotifier } from '../../notifier/notifier.ts';
 import type { Bus } from '../../ports/bus.ts';
 import type { EventStore } from '../../ports/event-store.ts';
@@ -170,6 +173,15 @@ export const startRoles = async (
     await transfers.start();
     lifecycle.onStop('transfer process', () => transfers.stop());
 
+    const payments = paymentCallbacksReaction({
+      eventStore,
+      readStore,
+      handler,
+      logger: logger.child({ component: 'payment-callbacks' }),
+    });
+    await payments.start();
+    lifecycle.onStop('payment callbacks', () => payments.stop());
+
     const source = openRateSource(config, logger);
     const feed = startRateFeed({ source, bus, logger });
     await source.start();
@@ -186,7 +198,13 @@ export const startRoles = async (
     latestRates = rates;
     lifecycle.onStop('rates subscription', () => rates.close());
   }
-  if (needs.writeApi && handler) {
+  // Known once the server listens; the simulated provider calls back to this process.
+  let ownUrl = '';
+  if (needs.writeApi && handler && eventStore) {
+    const callbackSecret = paymentCallbackSecret(config, keys);
+    const provider = openPaymentProvider(config, callbackSecret, () => ownUrl, logger);
+    lifecycle.onStop('payment provider', () => provider.close());
+    routes.push(...paymentRoutes({ handler, eventStore, provider, callbackSecret }));
     const sessions = {
       handler,
       signAccessToken: (principal: Parameters<typeof signAccessToken>[1]) =>
@@ -245,6 +263,8 @@ export const startRoles = async (
     },
   });
   const http = await listen(app, config.host, config.port);
+  const reachableHost = ['0.0.0.0', '::'].includes(config.host) ? '127.0.0.1' : config.host;
+  ownUrl = `http://${reachableHost.includes(':') ? `[${reachableHost}]` : reachableHost}:${http.port}`;
   lifecycle.onStop('http server', () => http.close(config.shutdownTimeoutMs));
   if (queries && latestRates) {
     // Registered after the HTTP server so it closes first: sockets get 1001, not a cut.
