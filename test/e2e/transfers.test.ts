@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { CambioProcess } from '../support/cambio-process.ts';
+import { connect, type Received, type TestClient } from '../read-api/websocket/harness.ts';
 import {
   eventually,
   httpClient,
@@ -194,19 +195,54 @@ describe('e2e: transfers between users', function () {
     await settled(ada.token, first.body.transferId);
   });
 
+  it('pushes the transfer to both wallet feeds', async function () {
+    const feed = async (user: NewUser): Promise<TestClient> => {
+      const socket = await connect(`ws://127.0.0.1:${cambio.port}/ws`, {
+        protocols: ['cambio.v1', `bearer.${user.token}`],
+      });
+      socket.send({ op: 'subscribe', channel: 'wallet' });
+      await socket.next((m) => m.type === 'subscribed', 'the subscription');
+      return socket;
+    };
+    const [adaFeed, bobFeed] = await Promise.all([feed(ada), feed(bob)]);
+    try {
+      const sent = await transfer(ada.token, { to: bob.mail, amount: '0.75' });
+      expect(sent.status).to.equal(202);
+      const about = (direction: string) => (m: Received) => {
+        const entry = m.entry as Record<string, unknown> | undefined;
+        return entry?.transferId === sent.body.transferId && entry.direction === direction;
+      };
+      const out = await adaFeed.next(about('out'), "the sender's update", 15_000);
+      expect(out.entry).to.include({ type: 'transfer', counterparty: bob.mail, amount: '0.75' });
+      const incoming = await bobFeed.next(about('in'), "the recipient's update", 15_000);
+      expect(incoming.entry).to.include({ type: 'transfer', counterparty: ada.mail });
+      expect((incoming.balances as Record<string, string>).USD).to.be.a('string');
+    } finally {
+      await Promise.all([adaFeed.close(), bobFeed.close()]);
+    }
+  });
+
   it("lists the caller's transfers, sent and received, page by page", async function () {
-    const seen: string[] = [];
-    let cursor: string | null = null;
-    do {
-      const query: string = cursor === null ? '?limit=1' : `?limit=1&cursor=${cursor}`;
-      const page = await client.get<{ transfers: TransferView[]; nextCursor: string | null }>(
-        `/api/user/wallet/transfers${query}`,
-        { token: bob.token },
-      );
-      expect(page.status, page.text).to.equal(200);
-      seen.push(...page.body.transfers.map((t) => `${t.direction}:${t.state}`));
-      cursor = page.body.nextCursor;
-    } while (cursor !== null);
-    expect(seen).to.deep.equal(['in:completed', 'in:completed']);
+    const walk = async () => {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const query: string = cursor === null ? '?limit=1' : `?limit=1&cursor=${cursor}`;
+        const page = await client.get<{ transfers: TransferView[]; nextCursor: string | null }>(
+          `/api/user/wallet/transfers${query}`,
+          { token: bob.token },
+        );
+        expect(page.status, page.text).to.equal(200);
+        seen.push(...page.body.transfers.map((t) => `${t.direction}:${t.state}`));
+        cursor = page.body.nextCursor;
+      } while (cursor !== null);
+      return seen;
+    };
+    // The last transfer may still be on its way to the recipient.
+    const seen = await eventually('three settled transfers', async () => {
+      const found = await walk();
+      return found.length === 3 && found.every((s) => s === 'in:completed') ? found : undefined;
+    });
+    expect(seen).to.deep.equal(['in:completed', 'in:completed', 'in:completed']);
   });
 });
