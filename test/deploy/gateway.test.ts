@@ -174,6 +174,11 @@ describe('the nginx gateway', function () {
       ['GET', '/api/user/me', 'read-api'],
       ['GET', '/api/user/wallet/balance', 'read-api'],
       ['GET', '/api/user/wallet/history?limit=5&cursor=abc', 'read-api'],
+      ['POST', '/api/user/wallet/transfer', 'write-api'],
+      ['POST', '/api/user/wallet/deposit-intents', 'write-api'],
+      ['POST', '/api/payments/callback', 'write-api'],
+      ['GET', '/api/user/wallet/transfers?limit=5', 'read-api'],
+      ['GET', '/api/user/wallet/transfers/0b7c1e4e-2f0a-4c1e-9a53-0c5b2d3e4f60', 'read-api'],
       ['GET', '/api/exchange-rates?currency=USD', 'read-api'],
       ['GET', '/api/admin/projections', 'projector'],
     ];
