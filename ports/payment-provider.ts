@@ -5,7 +5,10 @@
  */
 
 export interface CheckoutRequest {
-  /** Cambio's id of the deposit intent; the provider echoes it in every callback. */
+  /**
+   * Cambio's id of the deposit intent; the provider echoes it in every callback. Also the
+   * provider's idempotency key: a retried request asks for the same intent again.
+   */
   intentId: string;
   userId: string;
   currency: string;

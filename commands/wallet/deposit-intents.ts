@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { walletStreamId, type DepositIntentOpened } from '../../domain/wallet/index.ts';
 import type { PaymentProvider } from '../../ports/payment-provider.ts';
 import type { CommandContext } from '../command-context.ts';
@@ -26,6 +26,18 @@ export interface DepositIntentAccepted {
 }
 
 /**
+ * A retry under the same Idempotency-Key names the same intent, so the provider (which gets the
+ * intent id as its own idempotency key) and the wallet both see one payment, not two.
+ */
+const intentIdFor = (userId: string, context: CommandContext): string => {
+  if (context.idempotencyKey === undefined) return randomUUID();
+  const hex = createHash('sha256')
+    .update(`deposit-intent\u0000${userId}\u0000${context.idempotencyKey}`)
+    .digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+};
+
+/**
  * Asks the provider for a checkout and records the intent; nothing is credited until the
  * provider's callback says the payment succeeded. The payer learns the checkout reference only
  * from this answer, so no callback can come before the intent is recorded.
@@ -38,7 +50,7 @@ export const openDepositIntent = async (
 ): Promise<DepositIntentAccepted> => {
   const code = input.currency ?? 'USD';
   const amount = parseField(input.amount, code, 'amount');
-  const intentId = randomUUID();
+  const intentId = intentIdFor(userId, context);
   const checkout = await deps.provider.createCheckout({
     intentId,
     userId,

@@ -83,7 +83,7 @@ describe('e2e: SIGKILL during a burst of transfers', function () {
           }
         }
       });
-      await sleep(200 + Math.floor(Math.random() * 1000));
+      await sleep(150 + Math.floor(Math.random() * 600));
       cambio.kill('SIGKILL');
       alive = false;
       await Promise.all(burst);

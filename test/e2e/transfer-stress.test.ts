@@ -2,7 +2,7 @@
  * Many users, many concurrent commands of every kind through the real HTTP API, transfers in
  * both directions, to unknown mails and to oneself. Sampled during the run and at its end:
  * money is conserved exactly, no balance is ever negative, every transfer ends completed or
- * refunded, none twice. TRANSFER_STRESS_COMMANDS sets the number of commands (default 1500;
+ * refunded, none twice. TRANSFER_STRESS_COMMANDS sets the number of commands (default 1000;
  * the issue's full run is 10000).
  */
 import { expect } from 'chai';
@@ -18,7 +18,7 @@ import {
   type NewUser,
 } from '../support/http-client.ts';
 
-const COMMANDS = Number(process.env.TRANSFER_STRESS_COMMANDS ?? 1500);
+const COMMANDS = Number(process.env.TRANSFER_STRESS_COMMANDS ?? 1000);
 const USERS = 20;
 const CONCURRENCY = 32;
 const SAMPLES = 4;
