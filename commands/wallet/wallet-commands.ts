@@ -29,7 +29,7 @@ export interface WalletOutcome {
 }
 
 /** An amount field parsed for its currency; errors name the field the client sent. */
-const parseField = (value: string, code: string, field: string): bigint => {
+export const parseField = (value: string, code: string, field: string): bigint => {
   try {
     return parseAmount(value, currencyOf(code));
   } catch (error) {
@@ -43,7 +43,7 @@ const parseField = (value: string, code: string, field: string): bigint => {
   }
 };
 
-const balancesOf = (state: WalletState): Record<string, string> =>
+export const balancesOf = (state: WalletState): Record<string, string> =>
   Object.fromEntries(
     [...state.balances].map(([code, minor]) => [code, formatAmount(minor, currencyOf(code))]),
   );

@@ -5,44 +5,35 @@
 import { accept, reject, type Decider, type Decision } from '../decider.ts';
 import { DomainError, isDomainError } from '../errors.ts';
 import { convert } from '../money/convert.ts';
-import { currencies, currency, type Currency, type CurrencyCode } from '../money/currency.ts';
+import { currency, type Currency } from '../money/currency.ts';
 import { formatAmount, maxMinorUnits } from '../money/decimal.ts';
+import { invert, type Rational } from '../money/rational.ts';
+import { canonicalRate, parseRate } from '../money/rate.ts';
 import {
   NO_WALLET_LIMITS,
   requireBalanceWithinPolicy,
   requireDepositWithinLimit,
   type WalletLimits,
 } from './wallet-limits.ts';
-import { invert, type Rational } from '../money/rational.ts';
-import { canonicalRate, parseRate } from '../money/rate.ts';
 import type { Buy, Deposit, QuotedRate, Sell, WalletCommand, Withdraw } from './wallet-commands.ts';
 import type { WalletEvent } from './wallet-events.ts';
 import { balanceOf, evolveWallet, initialWalletState, type WalletState } from './wallet-state.ts';
+import { openDepositIntent, settleDepositIntent } from './deposit-intents.ts';
+import { completeTransfer, receiveTransfer, refundTransfer, sendTransfer } from './transfers.ts';
+import {
+  ofKind,
+  requireAmountWithinLimit,
+  requireBalanceWithinLimit,
+  requireCovered,
+  requirePositive,
+  requireUser,
+} from './wallet-rules.ts';
 
 /** The id of the stream holding `userId`'s wallet. */
 export const walletStreamId = (userId: string): string => `wallet-${userId}`;
 
 /** The only currency crypto is traded against. */
 const QUOTE_CURRENCY = 'USD';
-
-const codesOf = (kind: Currency['kind']): CurrencyCode[] =>
-  currencies()
-    .filter((c) => c.kind === kind)
-    .map((c) => c.code);
-
-const ofKind = (code: CurrencyCode, kind: Currency['kind'], purpose: string): Currency => {
-  const found = currency(code);
-  if (found.kind !== kind) {
-    const supported = codesOf(kind);
-    throw new DomainError(
-      'validation',
-      'currency_not_supported',
-      `${purpose} are only possible in ${kind} currencies (${supported.join(', ')}); ${found.code} is ${found.kind}`,
-      { currency: found.code, supported },
-    );
-  }
-  return found;
-};
 
 const quoteOf = (code: string): Currency => {
   if (code !== QUOTE_CURRENCY) {
@@ -54,62 +45,6 @@ const quoteOf = (code: string): Currency => {
     );
   }
   return currency(QUOTE_CURRENCY);
-};
-
-/** Guards against caller bugs: the edge parses amounts; the domain never sees text here. */
-const requireMinorUnits = (value: unknown, name: string): bigint => {
-  if (typeof value !== 'bigint') throw new TypeError(`${name} must be a bigint of minor units`);
-  return value;
-};
-
-const requirePositive = (value: bigint, name: string, code: string, unit: Currency): void => {
-  if (requireMinorUnits(value, name) <= 0n) {
-    throw new DomainError('validation', code, `${name} must be greater than zero`, {
-      field: name,
-      value: formatAmount(value, unit),
-    });
-  }
-};
-
-// Limits keep every amount the wallet records parseable again (see maxMinorUnits).
-const requireAmountWithinLimit = (amount: bigint, unit: Currency): void => {
-  const limit = maxMinorUnits(unit);
-  if (amount > limit) {
-    throw new DomainError(
-      'validation',
-      'amount_too_large',
-      `amount must be at most ${formatAmount(limit, unit)} ${unit.code}`,
-      { field: 'amount', currency: unit.code, maximum: formatAmount(limit, unit) },
-    );
-  }
-};
-
-const requireBalanceWithinLimit = (balance: bigint, unit: Currency): void => {
-  const limit = maxMinorUnits(unit);
-  if (balance > limit) {
-    throw new DomainError(
-      'rule',
-      'balance_limit_exceeded',
-      `the ${unit.code} balance would exceed ${formatAmount(limit, unit)} ${unit.code}`,
-      { currency: unit.code, maximum: formatAmount(limit, unit) },
-    );
-  }
-};
-
-const requireCovered = (state: WalletState, unit: Currency, required: bigint): void => {
-  const balance = balanceOf(state, unit.code);
-  if (balance < required) {
-    throw new DomainError(
-      'rule',
-      'insufficient_funds',
-      `${formatAmount(required, unit)} ${unit.code} is needed but the balance is ${formatAmount(balance, unit)} ${unit.code}`,
-      {
-        currency: unit.code,
-        balance: formatAmount(balance, unit),
-        required: formatAmount(required, unit),
-      },
-    );
-  }
 };
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
@@ -136,11 +71,6 @@ const readRate = (
   if (Number.isNaN(at))
     throw unusable(`observation time ${JSON.stringify(quoted.at)} is not an ISO-8601 instant`);
   return { perQuote, text, at: new Date(at).toISOString() };
-};
-
-const requireUser = (userId: unknown): string => {
-  if (typeof userId !== 'string' || userId === '') throw new TypeError('userId is required');
-  return userId;
 };
 
 const deposit = (
@@ -341,6 +271,18 @@ export const decideWallet = (
         return buy(command, state, limits);
       case 'Sell':
         return sell(command, state, limits);
+      case 'SendTransfer':
+        return sendTransfer(command, state);
+      case 'ReceiveTransfer':
+        return receiveTransfer(command, state, limits);
+      case 'CompleteTransfer':
+        return completeTransfer(command, state);
+      case 'RefundTransfer':
+        return refundTransfer(command, state);
+      case 'OpenDepositIntent':
+        return openDepositIntent(command, state, limits);
+      case 'SettleDepositIntent':
+        return settleDepositIntent(command, state);
       default:
         throw new TypeError(
           `unknown wallet command ${String((command as { type: unknown }).type)}`,
@@ -352,7 +294,10 @@ export const decideWallet = (
   }
 };
 
-/** The wallet aggregate: deposits, withdrawals, buys and sells on one stream per user. */
+/**
+ * The wallet aggregate on one stream per user: deposits, withdrawals, buys, sells, both sides of
+ * transfers and deposits through a payment provider.
+ */
 export const walletDecider: Decider<WalletCommand, WalletState, WalletEvent> = {
   initialState: initialWalletState,
   decide: decideWallet,

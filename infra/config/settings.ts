@@ -53,6 +53,9 @@ export interface Config {
   maxBalance: Record<string, string>;
   metricsPort: number | null;
   metricsToken: string;
+  paymentProvider: 'simulated';
+  paymentCallbackSecret: string;
+  paymentSimulatedDelayMs: number;
 }
 
 export interface Setting {
@@ -630,6 +633,41 @@ export const SETTINGS: readonly Setting[] = [
       if (raw !== '' && raw.length < 16) throw new Invalid();
       return raw;
     },
+  },
+  {
+    key: 'paymentProvider',
+    env: 'PAYMENT_PROVIDER',
+    flag: '--payment-provider',
+    arg: '<kind>',
+    description:
+      'Payment provider for deposit intents: a simulated one that pays every checkout and calls back on its own (see README for plugging in a real one).',
+    default: 'simulated',
+    allowed: 'simulated',
+    parse: oneOf('simulated'),
+  },
+  {
+    key: 'paymentCallbackSecret',
+    env: 'PAYMENT_CALLBACK_SECRET',
+    flag: '--payment-callback-secret',
+    arg: '<secret>',
+    description:
+      "Shared secret of the payment provider's callback signatures (HMAC-SHA256). Empty: derived from the server secret (enough for the simulated provider).",
+    default: '',
+    allowed: 'empty, or at least 32 characters',
+    parse: (raw) => {
+      if (raw !== '' && raw.length < 32) throw new Invalid();
+      return raw;
+    },
+  },
+  {
+    key: 'paymentSimulatedDelayMs',
+    env: 'PAYMENT_SIMULATED_DELAY_MS',
+    flag: '--payment-simulated-delay-ms',
+    arg: '<ms>',
+    description: 'How long the simulated payer takes before the simulated provider calls back.',
+    default: '1000',
+    allowed: 'an integer from 0 to 3600000',
+    parse: integer(0, 3_600_000),
   },
 ];
 

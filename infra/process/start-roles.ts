@@ -1,6 +1,6 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
-import { CommandHandler } from '../../commands/command-handler.ts';
+import { CommandHandler, type CommandObserver } from '../../commands/command-handler.ts';
 import { rolesOf } from '../../commands/user/roles-of.ts';
 import { userRoutes } from '../../write-api/user-routes.ts';
 import { walletRoutes } from '../../write-api/wallet-routes.ts';
@@ -21,6 +21,12 @@ import { createReadModelQueries } from '../../projections/queries.ts';
 import { walletReadModels } from '../../projections/wallet-read-models.ts';
 import { walletLiveUpdates } from '../../projections/wallet-live-updates.ts';
 import { mailRequestsReaction } from '../../reactions/mail-requests.ts';
+import { transferProcess } from '../../reactions/transfer-process.ts';
+import { transferRoutes } from '../../write-api/transfer-routes.ts';
+import { transferReadRoutes } from '../../read-api/transfer-routes.ts';
+import { paymentCallbacksReaction } from '../../reactions/payment-callbacks.ts';
+import { paymentRoutes } from '../../write-api/payment-routes.ts';
+import { openPaymentProvider, paymentCallbackSecret } from '../payments/open-payment-provider.ts';
 import { startNotifier } from '../../notifier/notifier.ts';
 import type { Bus } from '../../ports/bus.ts';
 import type { EventStore } from '../../ports/event-store.ts';
@@ -50,7 +56,7 @@ import { createMetricsApp } from '../http/metrics-endpoint.ts';
 import { listen } from '../http/http-server.ts';
 import type { ReadinessCheck } from '../http/readiness.ts';
 import { mountRoutes, type RouteSpec } from '../http/route-spec.ts';
-import { createMetrics } from '../metrics/metrics.ts';
+import { createMetrics, type Metrics } from '../metrics/metrics.ts';
 import { docsRouter } from '../openapi/docs-router.ts';
 import { openApiDocument } from '../openapi/openapi-document.ts';
 import { LatestRates } from '../rates/latest-rates.ts';
@@ -67,6 +73,15 @@ import { roleNeeds } from './role-needs.ts';
 const BCRYPT_COST = 10;
 /** Revocations are looked up this far before the oldest that can matter (clock skew). */
 const REVOCATION_MARGIN_MS = 5 * 60_000;
+
+/** Commands by type and outcome, conflict retries and appended events, for every handler. */
+const commandObserver = (metrics: Metrics): CommandObserver => ({
+  onOutcome: (_aggregate, command, outcome) => metrics.commands.inc({ type: command, outcome }),
+  onConflictRetry: (aggregate) => metrics.commandRetries.inc({ type: aggregate }),
+  onAppended: (events) => {
+    for (const event of events) metrics.eventsAppended.inc({ type: event.type });
+  },
+});
 
 export interface RunningRoles {
   port: number;
@@ -187,7 +202,15 @@ export const startRoles = async (
     parkedMail = desk;
   }
 
-  if (needs.projector && eventStore && readStore) {
+  // One handler per process: commands on one stream are serialised in-process, so the write API
+  // and the transfer process manager of an embedded deployment do not race each other.
+  const handler = eventStore ? new CommandHandler(eventStore, commandObserver(metrics)) : undefined;
+  const wallet = walletAggregateWith({
+    maxDeposit: config.maxDeposit,
+    maxBalance: config.maxBalance,
+  });
+
+  if (needs.projector && eventStore && readStore && handler) {
     const projector = new Projector({
       projection: walletReadModels,
       eventStore,
@@ -221,6 +244,27 @@ export const startRoles = async (
     await revocations.start();
     lifecycle.onStop('revoked sessions', () => revocations.stop());
 
+    const profiles = createReadModelQueries(readStore);
+    const transfers = transferProcess({
+      eventStore,
+      readStore,
+      handler,
+      wallet,
+      mailOf: async (userId) => (await profiles.getUser(userId))?.mail ?? null,
+      logger: logger.child({ component: 'transfer-process' }),
+    });
+    await transfers.start();
+    lifecycle.onStop('transfer process', () => transfers.stop());
+
+    const payments = paymentCallbacksReaction({
+      eventStore,
+      readStore,
+      handler,
+      logger: logger.child({ component: 'payment-callbacks' }),
+    });
+    await payments.start();
+    lifecycle.onStop('payment callbacks', () => payments.stop());
+
     const source = openRateSource(config, logger);
     const feed = startRateFeed({ source, bus, logger });
     await source.start();
@@ -237,14 +281,13 @@ export const startRoles = async (
     latestRates = rates;
     lifecycle.onStop('rates subscription', () => rates.close());
   }
-  if (needs.writeApi && eventStore) {
-    const handler = new CommandHandler(eventStore, {
-      onOutcome: (_aggregate, command, outcome) => metrics.commands.inc({ type: command, outcome }),
-      onConflictRetry: (aggregate) => metrics.commandRetries.inc({ type: aggregate }),
-      onAppended: (events) => {
-        for (const event of events) metrics.eventsAppended.inc({ type: event.type });
-      },
-    });
+  // Known once the server listens; the simulated provider calls back to this process.
+  let ownUrl = '';
+  if (needs.writeApi && handler && eventStore) {
+    const callbackSecret = paymentCallbackSecret(config, keys);
+    const provider = openPaymentProvider(config, callbackSecret, () => ownUrl, logger);
+    lifecycle.onStop('payment provider', () => provider.close());
+    routes.push(...paymentRoutes({ handler, eventStore, provider, callbackSecret, wallet }));
     const passwords = openPasswordHasher({
       cost: BCRYPT_COST,
       ...(config.passwordHashThreads > 0 ? { threads: config.passwordHashThreads } : {}),
@@ -280,6 +323,7 @@ export const startRoles = async (
         sessions,
         authRateLimitPerMinute: config.authRateLimitPerMinute,
       }),
+      ...transferRoutes(handler),
       ...walletRoutes({
         handler,
         latestRates: () => {
@@ -287,10 +331,7 @@ export const startRoles = async (
           return latest ? { rates: latest.rates, at: latest.at } : null;
         },
         maxRateAgeMs: config.ratesMaxAgeMs,
-        wallet: walletAggregateWith({
-          maxDeposit: config.maxDeposit,
-          maxBalance: config.maxBalance,
-        }),
+        wallet,
       }),
     );
   }
@@ -304,7 +345,7 @@ export const startRoles = async (
   }
   const queries = needs.readApi && readStore ? createReadModelQueries(readStore) : null;
   if (queries) {
-    routes.push(...userReadRoutes(queries));
+    routes.push(...userReadRoutes(queries), ...transferReadRoutes(queries));
     if (latestRates) routes.push(...exchangeRatesRoutes(latestRates));
   }
 
@@ -349,6 +390,8 @@ export const startRoles = async (
     lifecycle.onStop('metrics server', () => metricsHttp.close(config.shutdownTimeoutMs));
   }
   const http = await listen(app, config.host, config.port);
+  const reachableHost = ['0.0.0.0', '::'].includes(config.host) ? '127.0.0.1' : config.host;
+  ownUrl = `http://${reachableHost.includes(':') ? `[${reachableHost}]` : reachableHost}:${http.port}`;
   lifecycle.onStop('http server', () => http.close(config.shutdownTimeoutMs));
   if (queries && latestRates) {
     // Registered after the HTTP server so it closes first: sockets get 1001, not a cut.
