@@ -13,8 +13,10 @@ export interface Config {
   port: number;
   dataDir: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  eventStore: 'sqlite';
+  eventStore: 'sqlite' | 'postgres';
   sqliteSynchronous: 'full' | 'normal';
+  postgresUrl: string;
+  postgresPoolSize: number;
   readStore: 'sqlite' | 'mongodb';
   mongodbUrl: string;
   mongodbDatabase: string;
@@ -155,10 +157,11 @@ export const SETTINGS: readonly Setting[] = [
     env: 'CAMBIO_EVENT_STORE',
     flag: '--event-store',
     arg: '<kind>',
-    description: 'Event store adapter: the embedded SQLite file under the data directory.',
+    description:
+      'Event store adapter: the embedded SQLite file under the data directory, or PostgreSQL (`POSTGRES_URL`), which processes on any number of hosts share.',
     default: 'sqlite',
-    allowed: 'sqlite',
-    parse: oneOf('sqlite'),
+    allowed: 'sqlite | postgres',
+    parse: oneOf('sqlite', 'postgres'),
   },
   {
     key: 'sqliteSynchronous',
@@ -170,6 +173,28 @@ export const SETTINGS: readonly Setting[] = [
     default: 'full',
     allowed: 'full | normal',
     parse: oneOf('full', 'normal'),
+  },
+  {
+    key: 'postgresUrl',
+    env: 'POSTGRES_URL',
+    flag: '--postgres-url',
+    arg: '<url>',
+    description:
+      'PostgreSQL (13 or newer) database of the event store, used when the event store is `postgres`; the schema is created on first start.',
+    default: 'postgres://postgres@127.0.0.1:5432/cambio',
+    allowed: 'a postgres:// or postgresql:// URL',
+    parse: url('postgres:', 'postgresql:'),
+  },
+  {
+    key: 'postgresPoolSize',
+    env: 'POSTGRES_POOL_SIZE',
+    flag: '--postgres-pool-size',
+    arg: '<n>',
+    description:
+      'Most connections one process opens to the PostgreSQL event store (one more listens for new events).',
+    default: '10',
+    allowed: 'an integer from 1 to 1000',
+    parse: integer(1, 1000),
   },
   {
     key: 'readStore',

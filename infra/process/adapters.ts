@@ -5,6 +5,7 @@ import type { Bus } from '../../ports/bus.ts';
 import type { EventStore } from '../../ports/event-store.ts';
 import type { ReadStore } from '../../ports/read-store.ts';
 import type { RateSource } from '../../ports/rate-source.ts';
+import { PostgresEventStore } from '../event-store/postgres-event-store.ts';
 import { SqliteEventStore } from '../event-store/sqlite-event-store.ts';
 import { SqliteReadStore } from '../read-store/sqlite-read-store.ts';
 import { MongoReadStore } from '../read-store/mongo-read-store.ts';
@@ -26,11 +27,17 @@ export const embeddedFiles = (dataDir: string) => ({
 
 /** The adapter each port gets, chosen by configuration. */
 export const openEventStore = (config: Config, logger: Logger): Promise<EventStore> =>
-  SqliteEventStore.open({
-    file: embeddedFiles(config.dataDir).eventStore,
-    synchronous: config.sqliteSynchronous,
-    logger: logger.child({ component: 'event-store' }),
-  });
+  config.eventStore === 'postgres'
+    ? PostgresEventStore.open({
+        url: config.postgresUrl,
+        poolSize: config.postgresPoolSize,
+        logger: logger.child({ component: 'event-store' }),
+      })
+    : SqliteEventStore.open({
+        file: embeddedFiles(config.dataDir).eventStore,
+        synchronous: config.sqliteSynchronous,
+        logger: logger.child({ component: 'event-store' }),
+      });
 
 export const openReadStore = async (config: Config): Promise<ReadStore> =>
   config.readStore === 'mongodb'
