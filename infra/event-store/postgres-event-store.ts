@@ -510,11 +510,10 @@ export class PostgresEventStore implements EventStore {
         .sort((a, b) => (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0));
       let ordinal = 0;
       for (const { index } of order) {
-        const outcome = await this.appendInSavepoint(client, group[index]!, ordinal);
+        const outcome = await this.appendOne(client, group[index]!, ordinal);
         if (outcome.ok) ordinal += outcome.written;
         outcomes[index] = outcome;
       }
-      if (ordinal > 0) await client.query(`SELECT pg_notify('${NOTIFY_CHANNEL}', '')`);
       await client.query('COMMIT');
       this.counters.transactions += 1;
       for (const outcome of outcomes) {
@@ -537,22 +536,32 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
-   * One append under its own savepoint. A failure of the statement (a conflict) rolls back
-   * this append alone; a lost race on a unique key is looked at again once the other
-   * transaction has ended, which turns it into a conflict, a retry's original result, or
-   * (if the other rolled back) a success. A failure of the connection throws.
+   * One append. The expected revision and the event ids are checked with one query; a refusal
+   * or an idempotent retry writes nothing and needs no savepoint. The INSERT runs under a
+   * savepoint, so a failing one (another transaction wrote the same key first, or the two
+   * deadlocked) rolls back this append alone; it is then checked again, once the other
+   * transaction has ended, which turns it into a conflict, a retry's original result, or (if
+   * the other rolled back) a success. A failure of the connection throws.
    */
-  private async appendInSavepoint(
+  private async appendOne(
     client: pg.PoolClient,
     pending: PendingAppend,
     ordinal: number,
   ): Promise<Outcome> {
     for (let attempt = 1; ; attempt += 1) {
+      const decision = await this.check(client, pending);
+      if (decision.outcome) return decision.outcome;
+      if (ordinal + pending.events.length >= ORDINAL_LIMIT) {
+        return {
+          ok: false,
+          error: new RangeError(`more than ${ORDINAL_LIMIT - 1} events in one transaction`),
+        };
+      }
       await client.query('SAVEPOINT append_one');
       try {
-        const outcome = await this.appendInTransaction(client, pending, ordinal);
+        const outcome = await this.insert(client, pending, decision.firstRevision, ordinal);
         await client.query('RELEASE SAVEPOINT append_one');
-        return { ok: true, ...outcome };
+        return outcome;
       } catch (error) {
         if (isUnreachable(error)) throw error;
         await client.query('ROLLBACK TO SAVEPOINT append_one');
@@ -563,57 +572,68 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
-  private async appendInTransaction(
+  /** The outcome when the append must not write, else the revision its first event gets. */
+  private async check(
     client: pg.PoolClient,
     pending: PendingAppend,
-    ordinal: number,
-  ): Promise<{ result: AppendResult; written: number }> {
+  ): Promise<
+    { outcome: Outcome; firstRevision?: never } | { outcome?: never; firstRevision: bigint }
+  > {
     const { streamId, events, expectedRevision } = pending;
-    const last = await client.query<{ revision: string | null }>(
-      'SELECT max(revision) AS revision FROM events WHERE stream_id = $1',
-      [streamId],
+    const { rows } = await client.query<{
+      last: string | null;
+      found: [string, string, string, string][];
+    }>(
+      `SELECT (SELECT max(revision) FROM events WHERE stream_id = $1)::text AS last,
+              (SELECT coalesce(json_agg(json_build_array(id, stream_id, revision::text, position::text)), '[]')
+               FROM events WHERE id = ANY($2::text[])) AS found`,
+      [streamId, events.map(({ id }) => id)],
     );
-    const lastRevision = last.rows[0]?.revision ?? null;
-    const actual = lastRevision === null ? ('no_stream' as const) : BigInt(lastRevision);
-    const found = await client.query<{
-      id: string;
-      stream_id: string;
-      revision: string;
-      position: string;
-    }>('SELECT id, stream_id, revision, position FROM events WHERE id = ANY($1::text[])', [
-      events.map(({ id }) => id),
-    ]);
+    const last = rows[0]?.last ?? null;
+    const actual = last === null ? ('no_stream' as const) : BigInt(last);
     const byId = new Map<string, StoredLocation>(
-      found.rows.map((row) => [
-        row.id,
-        {
-          stream_id: row.stream_id,
-          revision: BigInt(row.revision),
-          position: BigInt(row.position),
-        },
+      (rows[0]?.found ?? []).map(([id, stream, revision, position]) => [
+        id,
+        { stream_id: stream, revision: BigInt(revision), position: BigInt(position) },
       ]),
     );
     const stored = events.map(({ id }) => byId.get(id));
 
     const original = originalResult(streamId, expectedRevision, stored);
-    if (original) return { result: original, written: 0 };
+    if (original) return { outcome: { ok: true, result: original, written: 0 } };
     if (!revisionMatches(expectedRevision, actual)) {
-      throw new WrongExpectedRevisionError(streamId, expectedRevision, actual);
+      return {
+        outcome: {
+          ok: false,
+          error: new WrongExpectedRevisionError(streamId, expectedRevision, actual),
+        },
+      };
     }
     const reused = events.filter((_, index) => stored[index] !== undefined).map(({ id }) => id);
-    if (reused.length > 0) throw new EventIdConflictError(streamId, reused);
-    if (ordinal + events.length >= ORDINAL_LIMIT) {
-      throw new RangeError(`more than ${ORDINAL_LIMIT - 1} events in one transaction`);
+    if (reused.length > 0) {
+      return { outcome: { ok: false, error: new EventIdConflictError(streamId, reused) } };
     }
+    return { firstRevision: actual === 'no_stream' ? 0n : actual + 1n };
+  }
 
-    const firstRevision = actual === 'no_stream' ? 0n : actual + 1n;
-    const inserted = await client.query<{ position: string }>(
-      `INSERT INTO events (position, id, stream_id, revision, type, data, metadata)
-       SELECT (pg_current_xact_id()::text::bigint << ${POSITION_ORDINAL_BITS}) + $1 + e.ord,
-              e.id, $2, $3::bigint + e.ord - 1, e.type, e.data::jsonb, e.metadata::jsonb
-       FROM unnest($4::text[], $5::text[], $6::text[], $7::text[])
-            WITH ORDINALITY AS e(id, type, data, metadata, ord)
-       RETURNING position`,
+  /** Writes the batch at `firstRevision`, and notifies listeners when the transaction commits. */
+  private async insert(
+    client: pg.PoolClient,
+    pending: PendingAppend,
+    firstRevision: bigint,
+    ordinal: number,
+  ): Promise<Outcome> {
+    const { streamId, events } = pending;
+    // Duplicate notifications of one transaction are folded into one by PostgreSQL.
+    const { rows } = await client.query<{ position: string }>(
+      `WITH inserted AS (
+         INSERT INTO events (position, id, stream_id, revision, type, data, metadata)
+         SELECT (pg_current_xact_id()::text::bigint << ${POSITION_ORDINAL_BITS}) + $1 + e.ord,
+                e.id, $2, $3::bigint + e.ord - 1, e.type, e.data::jsonb, e.metadata::jsonb
+         FROM unnest($4::text[], $5::text[], $6::text[], $7::text[])
+              WITH ORDINALITY AS e(id, type, data, metadata, ord)
+         RETURNING position)
+       SELECT max(position)::text AS position, pg_notify('${NOTIFY_CHANNEL}', '') FROM inserted`,
       [
         ordinal,
         streamId,
@@ -624,12 +644,12 @@ export class PostgresEventStore implements EventStore {
         events.map(({ metadata }) => metadata),
       ],
     );
-    const position = inserted.rows.reduce((max, row) => {
-      const value = BigInt(row.position);
-      return value > max ? value : max;
-    }, 0n);
     return {
-      result: { nextExpectedRevision: firstRevision + BigInt(events.length) - 1n, position },
+      ok: true,
+      result: {
+        nextExpectedRevision: firstRevision + BigInt(events.length) - 1n,
+        position: BigInt(rows[0]!.position),
+      },
       written: events.length,
     };
   }
