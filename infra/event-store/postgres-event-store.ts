@@ -11,11 +11,14 @@
  * `synchronous_commit` setting (on by default: the WAL is flushed).
  *
  * Group commit: `append` queues; the appends queued during one turn of the event loop are
- * written in one transaction, each inside a SAVEPOINT so a conflict rolls back that append
- * alone, with one commit (one WAL flush) for the group. One group is in flight at a time per
- * store instance; appends arriving meanwhile form the next group. The group's appends are
- * applied in stream-id order (stable, so one stream keeps its queue order), so two processes'
- * groups take their row locks in the same order and cannot deadlock on each other.
+ * written in one transaction with one commit (one WAL flush) for the group. One group is in
+ * flight at a time per store instance; appends arriving meanwhile form the next group. A group
+ * first goes at once: one query reads what the checks need, the appends are decided here in
+ * queue order, one INSERT writes all that passed. If that INSERT fails (another process won a
+ * race for a key) the transaction is rolled back and the group written again one append at a
+ * time, each INSERT inside a SAVEPOINT so a conflict rolls back that append alone. Rows are
+ * written in (stream, revision) order, so two processes' transactions take their row locks in
+ * the same order and do not deadlock on each other.
  *
  * Positions and the no-skip invariant. Concurrent transactions commit out of order: a
  * sequence number handed out early can become visible after a higher one that a reader has
@@ -502,19 +505,9 @@ export class PostgresEventStore implements EventStore {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
-      const outcomes: Outcome[] = new Array<Outcome>(group.length);
-      // Stream-id order makes every group take its row locks in one global order.
-      const order = group
-        .map((pending, index) => ({ streamId: pending.streamId, index }))
-        .sort((a, b) => (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0));
-      let ordinal = 0;
-      for (const { index } of order) {
-        const outcome = await this.appendOne(client, group[index]!, ordinal);
-        if (outcome.ok) ordinal += outcome.written;
-        outcomes[index] = outcome;
-      }
-      await client.query('COMMIT');
+      const outcomes =
+        (await this.commitGroupAtOnce(client, group)) ??
+        (await this.commitGroupOneByOne(client, group));
       this.counters.transactions += 1;
       for (const outcome of outcomes) {
         if (outcome.ok && outcome.written > 0) {
@@ -533,6 +526,141 @@ export class PostgresEventStore implements EventStore {
     } finally {
       client.release(broken);
     }
+  }
+
+  /**
+   * The fast path, four round trips whatever the group's size: one query reads the
+   * transaction id, the last revision of every stream of the group and every stored id; the
+   * appends are decided here, in queue order, each seeing the ones before it; one INSERT
+   * writes all that passed. When that INSERT fails (another process wrote one of the keys
+   * first, or a payload PostgreSQL refuses) the transaction is rolled back and undefined
+   * returned: the group is then written one append at a time, which sorts it out.
+   */
+  private async commitGroupAtOnce(
+    client: pg.PoolClient,
+    group: readonly PendingAppend[],
+  ): Promise<Outcome[] | undefined> {
+    await client.query('BEGIN');
+    const { rows } = await client.query<{
+      txid: string;
+      lasts: Record<string, string>;
+      found: [string, string, string, string][];
+    }>(
+      `SELECT pg_current_xact_id()::text AS txid,
+              (SELECT coalesce(json_object_agg(stream_id, last), '{}')
+               FROM (SELECT stream_id, max(revision)::text AS last FROM events
+                     WHERE stream_id = ANY($1::text[]) GROUP BY stream_id) AS s) AS lasts,
+              (SELECT coalesce(json_agg(json_build_array(id, stream_id, revision::text, position::text)), '[]')
+               FROM events WHERE id = ANY($2::text[])) AS found`,
+      [
+        [...new Set(group.map(({ streamId }) => streamId))],
+        group.flatMap(({ events }) => events.map(({ id }) => id)),
+      ],
+    );
+    const row = rows[0]!;
+    const base = BigInt(row.txid) << BigInt(POSITION_ORDINAL_BITS);
+    const lastRevision = new Map<string, bigint>(
+      Object.entries(row.lasts).map(([stream, last]) => [stream, BigInt(last)]),
+    );
+    const locations = new Map<string, StoredLocation>(
+      row.found.map(([id, stream, revision, position]) => [
+        id,
+        { stream_id: stream, revision: BigInt(revision), position: BigInt(position) },
+      ]),
+    );
+    const rowsToInsert: (readonly [bigint, SerializedEvent, string, bigint])[] = [];
+    let ordinal = 0;
+    const outcomes = group.map((pending): Outcome => {
+      const { streamId, events, expectedRevision } = pending;
+      const actual = lastRevision.get(streamId) ?? ('no_stream' as const);
+      const stored = events.map(({ id }) => locations.get(id));
+      const original = originalResult(streamId, expectedRevision, stored);
+      if (original) return { ok: true, result: original, written: 0 };
+      if (!revisionMatches(expectedRevision, actual)) {
+        return {
+          ok: false,
+          error: new WrongExpectedRevisionError(streamId, expectedRevision, actual),
+        };
+      }
+      const reused = events.filter((_, index) => stored[index] !== undefined).map(({ id }) => id);
+      if (reused.length > 0) {
+        return { ok: false, error: new EventIdConflictError(streamId, reused) };
+      }
+      if (ordinal + events.length >= ORDINAL_LIMIT) {
+        return {
+          ok: false,
+          error: new RangeError(`more than ${ORDINAL_LIMIT - 1} events in one transaction`),
+        };
+      }
+      let revision = actual === 'no_stream' ? 0n : actual + 1n;
+      let position = 0n;
+      for (const event of events) {
+        ordinal += 1;
+        position = base + BigInt(ordinal);
+        rowsToInsert.push([position, event, streamId, revision]);
+        locations.set(event.id, { stream_id: streamId, revision, position });
+        revision += 1n;
+      }
+      lastRevision.set(streamId, revision - 1n);
+      return {
+        ok: true,
+        result: { nextExpectedRevision: revision - 1n, position },
+        written: events.length,
+      };
+    });
+    if (rowsToInsert.length > 0) {
+      // In (stream, revision) order, so two processes' inserts take their locks in one order.
+      rowsToInsert.sort(([, , a, ra], [, , b, rb]) =>
+        a < b ? -1 : a > b ? 1 : ra < rb ? -1 : ra > rb ? 1 : 0,
+      );
+      try {
+        await client.query(
+          `WITH inserted AS (
+             INSERT INTO events (position, id, stream_id, revision, type, data, metadata)
+             SELECT e.position, e.id, e.stream_id, e.revision, e.type, e.data::jsonb, e.metadata::jsonb
+             FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[])
+                  AS e(position, id, stream_id, revision, type, data, metadata)
+             RETURNING 1)
+           SELECT count(*) AS inserted, pg_notify('${NOTIFY_CHANNEL}', '') FROM inserted`,
+          [
+            rowsToInsert.map(([position]) => position.toString()),
+            rowsToInsert.map(([, event]) => event.id),
+            rowsToInsert.map(([, , streamId]) => streamId),
+            rowsToInsert.map(([, , , revision]) => revision.toString()),
+            rowsToInsert.map(([, event]) => event.type),
+            rowsToInsert.map(([, event]) => event.data),
+            rowsToInsert.map(([, event]) => event.metadata),
+          ],
+        );
+      } catch (error) {
+        if (isUnreachable(error)) throw error;
+        await client.query('ROLLBACK');
+        return undefined;
+      }
+    }
+    await client.query('COMMIT');
+    return outcomes;
+  }
+
+  /** The careful path: each append checked and written under its own savepoint. */
+  private async commitGroupOneByOne(
+    client: pg.PoolClient,
+    group: readonly PendingAppend[],
+  ): Promise<Outcome[]> {
+    await client.query('BEGIN');
+    const outcomes: Outcome[] = new Array<Outcome>(group.length);
+    // Stream-id order makes every group take its row locks in one global order.
+    const order = group
+      .map((pending, index) => ({ streamId: pending.streamId, index }))
+      .sort((a, b) => (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0));
+    let ordinal = 0;
+    for (const { index } of order) {
+      const outcome = await this.appendOne(client, group[index]!, ordinal);
+      if (outcome.ok) ordinal += outcome.written;
+      outcomes[index] = outcome;
+    }
+    await client.query('COMMIT');
+    return outcomes;
   }
 
   /**

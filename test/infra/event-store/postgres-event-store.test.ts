@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import pg from 'pg';
-import type { RecordedEvent } from '../../../ports/event-store.ts';
+import { WrongExpectedRevisionError, type RecordedEvent } from '../../../ports/event-store.ts';
 import { EventStoreUnavailableError } from '../../../infra/event-store/event-store-unavailable-error.ts';
 import { PostgresEventStore } from '../../../infra/event-store/postgres-event-store.ts';
 import { SCHEMA_VERSION } from '../../../infra/event-store/postgres-schema.ts';
@@ -115,6 +115,45 @@ describe('PostgresEventStore', function () {
       fast.position,
     ]);
     expect(await follower.headPosition()).to.equal(fast.position);
+  });
+
+  it('decides again an append that lost a race for its revision to another transaction', async () => {
+    const store = await open();
+    const blocker = await connect();
+    const naive = await connect();
+    const stream = `raced-${randomUUID()}`;
+    await blocker.query('BEGIN');
+    await blocker.query(
+      `INSERT INTO events (position, id, stream_id, revision, type, data, metadata)
+       VALUES ((pg_current_xact_id()::text::bigint << 20) + 1, $1, $2, 0, 'Other', '{}', '{}')`,
+      [randomUUID(), stream],
+    );
+    // Both see an empty stream and write revision 0, then wait on the blocker's row.
+    const exact = store.append(stream, [testEvent('Exact', {})], { expectedRevision: 'no_stream' });
+    const any = store.append(stream, [testEvent('Any', {})], { expectedRevision: 'any' });
+    await waitUntil(async () => {
+      const { rows } = await naive.query<{ waiting: number }>(
+        `SELECT count(*)::int AS waiting FROM pg_stat_activity
+         WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+      );
+      return rows[0]!.waiting === 1;
+    }, 'the group waits on the blocker');
+    await blocker.query('COMMIT');
+
+    const [exactOutcome, anyOutcome] = await Promise.allSettled([exact, any]);
+    expect(exactOutcome.status).to.equal('rejected');
+    const conflict = (exactOutcome as PromiseRejectedResult).reason as WrongExpectedRevisionError;
+    expect(conflict).to.be.instanceOf(WrongExpectedRevisionError);
+    expect(conflict.actual).to.equal(0n);
+    expect(anyOutcome.status).to.equal('fulfilled');
+    expect(
+      (anyOutcome as PromiseFulfilledResult<{ nextExpectedRevision: bigint }>).value
+        .nextExpectedRevision,
+    ).to.equal(1n);
+    expect((await store.readStream(stream)).map(({ type }) => type)).to.deep.equal([
+      'Other',
+      'Any',
+    ]);
   });
 
   it('creates the schema once when several processes open a fresh database together', async () => {
