@@ -13,8 +13,10 @@ export interface Config {
   port: number;
   dataDir: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  eventStore: 'sqlite' | 'eventstoredb';
+  eventStore: 'sqlite' | 'postgres' | 'eventstoredb';
   sqliteSynchronous: 'full' | 'normal';
+  postgresUrl: string;
+  postgresPoolSize: number;
   eventstoreUrl: string;
   readStore: 'sqlite' | 'mongodb';
   mongodbUrl: string;
@@ -190,10 +192,10 @@ export const SETTINGS: readonly Setting[] = [
     flag: '--event-store',
     arg: '<kind>',
     description:
-      'Event store adapter: the embedded SQLite file under the data directory, or an EventStoreDB (KurrentDB) server shared by every process.',
+      'Event store adapter: the embedded SQLite file under the data directory, PostgreSQL (`POSTGRES_URL`), or an EventStoreDB (KurrentDB) server (`EVENTSTORE_URL`); the last two are shared by processes on any number of hosts.',
     default: 'sqlite',
-    allowed: 'sqlite | eventstoredb',
-    parse: oneOf('sqlite', 'eventstoredb'),
+    allowed: 'sqlite | postgres | eventstoredb',
+    parse: oneOf('sqlite', 'postgres', 'eventstoredb'),
   },
   {
     key: 'sqliteSynchronous',
@@ -205,6 +207,28 @@ export const SETTINGS: readonly Setting[] = [
     default: 'full',
     allowed: 'full | normal',
     parse: oneOf('full', 'normal'),
+  },
+  {
+    key: 'postgresUrl',
+    env: 'POSTGRES_URL',
+    flag: '--postgres-url',
+    arg: '<url>',
+    description:
+      'PostgreSQL (13 or newer) database of the event store, used when the event store is `postgres`; the schema is created on first start.',
+    default: 'postgres://postgres@127.0.0.1:5432/cambio',
+    allowed: 'a postgres:// or postgresql:// URL',
+    parse: url('postgres:', 'postgresql:'),
+  },
+  {
+    key: 'postgresPoolSize',
+    env: 'POSTGRES_POOL_SIZE',
+    flag: '--postgres-pool-size',
+    arg: '<n>',
+    description:
+      'Most connections one process opens to the PostgreSQL event store (one more listens for new events).',
+    default: '10',
+    allowed: 'an integer from 1 to 1000',
+    parse: integer(1, 1000),
   },
   {
     key: 'eventstoreUrl',

@@ -5,6 +5,7 @@ import type { Bus } from '../../ports/bus.ts';
 import type { EventStore } from '../../ports/event-store.ts';
 import type { ReadStore } from '../../ports/read-store.ts';
 import type { RateSource } from '../../ports/rate-source.ts';
+import { PostgresEventStore } from '../event-store/postgres-event-store.ts';
 import { SqliteEventStore } from '../event-store/sqlite-event-store.ts';
 import { EventStoreDbEventStore } from '../event-store/eventstoredb-event-store.ts';
 import { SqliteReadStore } from '../read-store/sqlite-read-store.ts';
@@ -26,17 +27,25 @@ export const embeddedFiles = (dataDir: string) => ({
 });
 
 /** The adapter each port gets, chosen by configuration. */
-export const openEventStore = (config: Config, logger: Logger): Promise<EventStore> =>
-  config.eventStore === 'eventstoredb'
-    ? EventStoreDbEventStore.open({
-        url: config.eventstoreUrl,
-        logger: logger.child({ component: 'event-store' }),
-      })
-    : SqliteEventStore.open({
+export const openEventStore = (config: Config, logger: Logger): Promise<EventStore> => {
+  const storeLogger = logger.child({ component: 'event-store' });
+  switch (config.eventStore) {
+    case 'postgres':
+      return PostgresEventStore.open({
+        url: config.postgresUrl,
+        poolSize: config.postgresPoolSize,
+        logger: storeLogger,
+      });
+    case 'eventstoredb':
+      return EventStoreDbEventStore.open({ url: config.eventstoreUrl, logger: storeLogger });
+    case 'sqlite':
+      return SqliteEventStore.open({
         file: embeddedFiles(config.dataDir).eventStore,
         synchronous: config.sqliteSynchronous,
-        logger: logger.child({ component: 'event-store' }),
+        logger: storeLogger,
       });
+  }
+};
 
 export const openReadStore = async (config: Config): Promise<ReadStore> =>
   config.readStore === 'mongodb'

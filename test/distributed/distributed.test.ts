@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { startDistributedSystem, type DistributedSystem } from './distributed-system.ts';
 import { newcomerAcrossReplicas, type FlowResult } from './newcomer-across-replicas.ts';
 import { httpClient, sleep, type TokenPair } from '../support/http-client.ts';
+import { withdrawalsAcrossReplicas } from './withdrawals-across-replicas.ts';
 
 describe('distributed deployment: every role its own process', function () {
   this.timeout(120_000);
@@ -13,7 +14,8 @@ describe('distributed deployment: every role its own process', function () {
     if (!result.started) {
       console.log(
         `\n      !!! SKIPPING the distributed deployment test: ${result.reason}\n` +
-          '      !!! It needs nats-server and FerretDB (scripts/install-ferretdb.sh) or MONGODB_URL.\n',
+          '      !!! It needs nats-server, PostgreSQL on 127.0.0.1:5432 and FerretDB\n' +
+          '      !!! (scripts/install-ferretdb.sh) or MONGODB_URL.\n',
       );
       this.skip();
     }
@@ -76,5 +78,34 @@ describe('distributed deployment: every role its own process', function () {
     console.log(
       `      refused by all 4 API replicas ${Date.now() - loggedOut} ms after the logout`,
     );
+  });
+
+  it('200 concurrent withdrawals of 1 USD from 100 USD over both write-api replicas: 100 accepted, balance 0', async function () {
+    if (!system) throw new Error('not started');
+    const result = await withdrawalsAcrossReplicas(system);
+    console.log(
+      `      accepted by write-api #1/#2: ${result.acceptedBy.join('/')}; refused ${JSON.stringify(result.refused)}`,
+    );
+    expect(result.acceptedBy[0] + result.acceptedBy[1]).to.equal(100);
+    expect(result.acceptedBy[0]).to.be.greaterThan(0);
+    expect(result.acceptedBy[1]).to.be.greaterThan(0);
+    // Every other one is refused: for lack of money, or (rarely) after losing the race too often.
+    for (const refusal of Object.keys(result.refused)) {
+      expect(refusal).to.be.oneOf(['422 insufficient_funds', '409 concurrent_modification']);
+    }
+    expect(result.balance).to.deep.equal({ USD: '0' });
+  });
+
+  it('no process keeps anything in its data directory that another one needs', function () {
+    if (!system) throw new Error('not started');
+    const contents = system.dataDirContents();
+    for (const line of contents) console.log(`      ${line}`);
+    // The write side's state is all in PostgreSQL: no event store file anywhere, and the
+    // API and notifier processes write nothing at all (the secret comes from the environment).
+    for (const line of contents) expect(line).not.to.match(/events\.sqlite/);
+    for (const replica of [...system.writeApis, ...system.readApis, system.notifier]) {
+      const line = contents.find((entry) => entry.startsWith(replica.name));
+      expect(line, replica.name).to.match(/\(nothing\)$/);
+    }
   });
 });

@@ -31,6 +31,19 @@ describe('configuration', () => {
     expect(loadConfig({ CAMBIO_ROLE: 'write-api', CAMBIO_BUS: 'nats' }).role).to.equal('write-api');
   });
 
+  it('reads the PostgreSQL event store settings', () => {
+    const config = loadConfig({
+      CAMBIO_EVENT_STORE: 'postgres',
+      POSTGRES_URL: 'postgresql://cambio:secret@db:5432/events',
+      POSTGRES_POOL_SIZE: '4',
+    });
+    expect(config).to.include({
+      eventStore: 'postgres',
+      postgresUrl: 'postgresql://cambio:secret@db:5432/events',
+      postgresPoolSize: 4,
+    });
+  });
+
   for (const [env, value] of [
     ['PORT', 'abc'],
     ['PORT', '70000'],
@@ -44,6 +57,8 @@ describe('configuration', () => {
     ['EVENTSTORE_URL', 'http://eventstore:2113'],
     ['EVENTSTORE_URL', 'esdb://'],
     ['EVENTSTORE_URL', 'esdb://eventstore:2113 ?tls=false'],
+    ['POSTGRES_URL', 'mysql://db/cambio'],
+    ['POSTGRES_POOL_SIZE', '0'],
   ] as const) {
     it(`refuses ${env}=${value}, naming the setting and what is allowed`, () => {
       let error: unknown;
