@@ -18,6 +18,9 @@ const canonical = (value: unknown): string => {
   return JSON.stringify(value) ?? 'null';
 };
 
+/** The route as the client named it, a trailing slash or not: both are the same command. */
+const routePath = (req: Request): string => `${req.baseUrl}${req.path}`.replace(/(.)\/+$/, '$1');
+
 /** The command's context from the request: who, which request chain, idempotency key. */
 export const commandContext = (req: Request): CommandContext => {
   const key = req.header('Idempotency-Key');
@@ -46,7 +49,7 @@ export const commandContext = (req: Request): CommandContext => {
       : {
           idempotencyKey: key,
           requestHash: createHash('sha256')
-            .update(`${req.method} ${req.baseUrl}${req.path}\n${canonical(req.body ?? {})}`)
+            .update(`${req.method} ${routePath(req)}\n${canonical(req.body ?? {})}`)
             .digest('base64url'),
         }),
   };

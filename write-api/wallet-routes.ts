@@ -11,7 +11,14 @@ import { problemResponses as problems, type RouteSpec } from '../infra/http/rout
 import type { Request, Response } from 'express';
 import type { CommandContext } from '../commands/command-context.ts';
 import { commandContext } from './command-context.ts';
-import { buyBody, fiatMovementBody, sellBody, walletCommandResponse } from './schemas.ts';
+import {
+  buyBody,
+  fiatCommandResponse,
+  fiatMovementBody,
+  sellBody,
+  tradeCommandResponse,
+} from './schemas.ts';
+import { seedFields } from './seed-fields.ts';
 
 type Handler<I> = (
   deps: WalletDeps,
@@ -37,6 +44,7 @@ const walletCommand =
       position: String(outcome.position),
       event: event && { id: event.id, type: event.type, data: event.data },
       replayed: outcome.replayed,
+      ...seedFields(event, outcome.balances),
     });
   };
 
@@ -47,6 +55,7 @@ const route = (
   body: RouteSpec['body'],
   handle: RouteSpec['handle'],
   statuses: number[],
+  response = fiatCommandResponse,
 ): RouteSpec => ({
   method: 'post',
   path,
@@ -57,7 +66,7 @@ const route = (
   body,
   idempotent: true,
   responses: {
-    200: { description: 'Accepted: the new balances', schema: walletCommandResponse },
+    200: { description: 'Accepted: the new balances', schema: response },
     ...problems(...statuses),
   },
   handle,
@@ -87,6 +96,7 @@ export const walletRoutes = (deps: WalletDeps): RouteSpec[] => [
     buyBody,
     walletCommand(deps, buy),
     [400, 401, 409, 415, 422, 503],
+    tradeCommandResponse,
   ),
   route(
     '/api/user/wallet/sell',
@@ -95,5 +105,6 @@ export const walletRoutes = (deps: WalletDeps): RouteSpec[] => [
     sellBody,
     walletCommand(deps, sell),
     [400, 401, 409, 415, 422, 503],
+    tradeCommandResponse,
   ),
 ];

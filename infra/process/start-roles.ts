@@ -40,6 +40,7 @@ import { LatestRates } from '../rates/latest-rates.ts';
 import { meteredBus } from '../bus/metered-bus.ts';
 import { openDeliveryLog } from '../delivery-log/open-delivery-log.ts';
 import { startRateFeed } from '../rates/rate-feed.ts';
+import { ratesReadiness, waitForFirstRates } from '../rates/first-rates.ts';
 import { openBus, openEventStore, openMailer, openRateSource, openReadStore } from './adapters.ts';
 import type { Lifecycle } from './lifecycle.ts';
 import { roleNeeds } from './role-needs.ts';
@@ -103,6 +104,15 @@ export const startRoles = async (
 
   const progress = readStore ? new ProjectionProgress({ readStore }) : undefined;
 
+  // Subscribed before the rate source starts (below), so its first snapshot is not missed.
+  let latestRates: LatestRates | undefined;
+  if (needs.writeApi || needs.readApi) {
+    const rates = new LatestRates({ bus, logger });
+    latestRates = rates;
+    lifecycle.onStop('rates subscription', () => rates.close());
+    readiness.push(ratesReadiness(rates));
+  }
+
   // Started before the projector's mail reaction and so stopped after it: on the embedded
   // bus the reaction's enqueue waits for the notifier to handle the mail.
   if (needs.notifier) {
@@ -150,15 +160,18 @@ export const startRoles = async (
       feed.stop();
       await source.stop();
     });
+    if (latestRates) {
+      const arrived = await waitForFirstRates(latestRates, config.ratesStartupWaitMs);
+      if (!arrived) {
+        logger.warn(
+          { waitedMs: config.ratesStartupWaitMs },
+          'no exchange rates yet; serving without them (/ready names the rates until they arrive)',
+        );
+      }
+    }
   }
 
   const routes: RouteSpec[] = [];
-  let latestRates: LatestRates | undefined;
-  if (needs.writeApi || needs.readApi) {
-    const rates = new LatestRates({ bus, logger });
-    latestRates = rates;
-    lifecycle.onStop('rates subscription', () => rates.close());
-  }
   if (needs.writeApi && eventStore) {
     const handler = new CommandHandler(eventStore, {
       onOutcome: (_aggregate, command, outcome) => metrics.commands.inc({ type: command, outcome }),
