@@ -1,5 +1,6 @@
 import { principalOf } from '../infra/http/authenticate.ts';
 import { HttpProblem } from '../infra/http/problem.ts';
+import { noneMatch } from '../infra/http/conditional.ts';
 import { problemResponses as problems, type RouteSpec } from '../infra/http/route-spec.ts';
 import { MAX_HISTORY_LIMIT, type ReadModelQueries } from '../projections/queries.ts';
 import { currencies } from '../domain/money/index.ts';
@@ -81,9 +82,22 @@ export const userReadRoutes = (queries: ReadModelQueries): RouteSpec[] => [
     auth: true,
     query: minPositionOnly,
     readYourWrites: true,
-    responses: { 200: { description: 'Balances', schema: balancesSchema }, ...problems(401, 503) },
+    conditional: 'read',
+    responses: {
+      200: { description: 'Balances', schema: balancesSchema },
+      304: { description: 'Not modified: the wallet is still the version If-None-Match named' },
+      ...problems(401, 503),
+    },
     handle: async (req, res) => {
-      res.json(await queries.getBalances(principalOf(req).userId));
+      const wallet = await queries.getWallet(principalOf(req).userId);
+      if (wallet.etag !== undefined) {
+        res.setHeader('ETag', wallet.etag);
+        if (noneMatch(req, wallet.etag)) {
+          res.status(304).end();
+          return;
+        }
+      }
+      res.json(wallet.balances);
     },
   },
   {

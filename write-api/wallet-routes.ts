@@ -19,6 +19,7 @@ import {
   tradeCommandResponse,
 } from './schemas.ts';
 import { seedFields } from './seed-fields.ts';
+import { walletEtag } from '../domain/wallet/wallet-version.ts';
 
 type Handler<I> = (
   deps: WalletDeps,
@@ -35,9 +36,10 @@ const walletCommand =
       deps,
       principalOf(req).userId,
       req.body as I,
-      commandContext(req),
+      commandContext(req, { wallet: true }),
     );
     const event = outcome.events[outcome.events.length - 1];
+    res.setHeader('ETag', walletEtag(outcome.revision));
     res.json({
       status: true,
       balances: outcome.balances,
@@ -65,9 +67,10 @@ const route = (
   auth: true,
   body,
   idempotent: true,
+  conditional: 'command',
   responses: {
     200: { description: 'Accepted: the new balances', schema: response },
-    ...problems(...statuses),
+    ...problems(...statuses, 412),
   },
   handle,
 });

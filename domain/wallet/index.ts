@@ -20,3 +20,4 @@ export {
 export { balanceOf, evolveWallet, initialWalletState, type WalletState } from './wallet-state.ts';
 export { decideWallet, walletDecider, walletStreamId } from './wallet.ts';
 export { auditWalletEvent } from './wallet-audit.ts';
+export { revisionOfWalletEtag, walletEtag } from './wallet-version.ts';

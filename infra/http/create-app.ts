@@ -80,6 +80,7 @@ export const createHttpApp = (options: HttpAppOptions): Express => {
           'Content-Type',
           'Idempotency-Key',
           'If-Match',
+          'If-None-Match',
           'X-Request-Id',
           'X-Min-Position',
         ],

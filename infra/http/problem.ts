@@ -31,6 +31,7 @@ const STATUS_BY_KIND: Record<DomainErrorKind, number> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  precondition: 412,
   rule: 422,
   too_many: 429,
   unavailable: 503,

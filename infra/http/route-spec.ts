@@ -25,6 +25,11 @@ export interface RouteSpec {
   idempotent?: boolean;
   /** Honours X-Min-Position / minPosition (read-your-writes). */
   readYourWrites?: boolean;
+  /**
+   * Sends a strong ETag; a read honours If-None-Match (304), a command If-Match (412).
+   * Only documents it: the handler does the work (infra/http/conditional.ts).
+   */
+  conditional?: 'read' | 'command';
   responses: Record<number, { description: string; schema?: SchemaObject }>;
   handle: (req: Request, res: Response) => Promise<void> | void;
 }

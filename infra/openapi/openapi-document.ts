@@ -70,11 +70,40 @@ const operation = (route: RouteSpec): OperationObject => {
       schema: { type: 'string', pattern: '^\\d+$' },
     });
   }
+  if (route.conditional === 'read') {
+    parameters.push({
+      name: 'If-None-Match',
+      in: 'header',
+      required: false,
+      description:
+        'The ETag of an earlier answer: 304 with no body while the resource is still that version.',
+      schema: { type: 'string', example: '"12"' },
+    });
+  }
+  if (route.conditional === 'command') {
+    parameters.push({
+      name: 'If-Match',
+      in: 'header',
+      required: false,
+      description:
+        'The ETag of the wallet as the client last saw it (GET /api/user/wallet/balance, a command answer, a /ws wallet message): the command applies only if the wallet is still that version, else 412 with no effect.',
+      schema: { type: 'string', example: '"12"' },
+    });
+  }
+  const etagHeader = {
+    ETag: {
+      description: "Strong entity tag of the wallet's version (the number of events in its stream)",
+      schema: { type: 'string', example: '"12"' },
+    },
+  };
   const responses: OperationObject['responses'] = {};
   for (const [status, response] of Object.entries(route.responses)) {
     const isProblem = Number(status) >= 400;
     responses[status] = {
       description: response.description,
+      ...(route.conditional !== undefined && (status === '200' || status === '304')
+        ? { headers: etagHeader }
+        : {}),
       content: isProblem
         ? {
             'application/problem+json': {
