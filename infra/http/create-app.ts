@@ -3,6 +3,7 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics/metrics.ts';
+import { compressResponses } from './compress-responses.ts';
 import { jsonBody } from './json-body.ts';
 import { requireJson } from './require-json.ts';
 import { requestId } from './request-id.ts';
@@ -14,6 +15,8 @@ export interface HttpAppOptions {
   metrics: Metrics;
   corsOrigins: string[];
   bodyLimit: string;
+  /** Answers at least this large are compressed (br or gzip). */
+  compressionThresholdBytes?: number;
   /** Express `trust proxy`: whose X-Forwarded-For is believed. */
   trustProxy?: string | number;
   readiness: ReadinessCheck[];
@@ -70,6 +73,7 @@ export const createHttpApp = (options: HttpAppOptions): Express => {
     );
     next();
   });
+  app.use(compressResponses(options.compressionThresholdBytes ?? 1024));
   if (options.corsOrigins.length > 0) {
     app.use(
       cors({

@@ -223,6 +223,7 @@ export const startRoles = async (
     metrics,
     corsOrigins: config.corsOrigins,
     bodyLimit: config.bodyLimit,
+    compressionThresholdBytes: config.compressionThresholdBytes,
     trustProxy: config.trustProxy,
     readiness,
     mount: (app: Express) => {
