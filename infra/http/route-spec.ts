@@ -2,6 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response, Router } from 'ex
 import type { SchemaObject } from 'openapi3-ts/oas31';
 import type { Role } from '../../domain/user/roles.ts';
 import { requireRole, type Authenticator } from './authenticate.ts';
+import type { RequestLimits } from './request-limits.ts';
 import { validateBody, validateQuery } from './validate.ts';
 
 /**
@@ -44,6 +45,11 @@ export interface MountOptions {
   authenticate: Authenticator;
   /** Runs before handlers of routes marked `readYourWrites`. */
   readYourWrites?: RequestHandler;
+  /**
+   * Request limits: `anonymous` first on routes without sign-in (per address); `command` or
+   * `read` right after authentication on the others (per user, by the route's method).
+   */
+  limits?: RequestLimits;
 }
 
 export const mountRoutes = (
@@ -52,10 +58,15 @@ export const mountRoutes = (
   options: MountOptions,
 ): void => {
   for (const route of routes) {
-    const chain: RequestHandler[] = [...(route.before ?? [])];
+    const { limits = {} } = options;
+    const chain: RequestHandler[] = [];
+    if (route.auth === undefined && limits.anonymous) chain.push(limits.anonymous);
+    chain.push(...(route.before ?? []));
     if (route.auth !== undefined) {
       chain.push(options.authenticate);
       if (Array.isArray(route.auth)) chain.push(requireRole(route.auth));
+      const perUser = route.method === 'get' ? limits.read : limits.command;
+      if (perUser) chain.push(perUser);
     }
     if (route.query !== undefined) chain.push(validateQuery(route.query));
     if (route.body !== undefined) chain.push(validateBody(route.body));

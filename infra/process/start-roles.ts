@@ -30,6 +30,10 @@ import { loadKeys } from '../auth/secrets.ts';
 import type { Config } from '../config/settings.ts';
 import { bearerAuthenticator } from '../http/authenticate.ts';
 import { createHttpApp } from '../http/create-app.ts';
+import { connectNatsRateLimits } from '../http/nats-rate-limit-store.ts';
+import { requestLimits } from '../http/request-limits.ts';
+import type { Store } from 'express-rate-limit';
+import proxyAddr from 'proxy-addr';
 import { listen } from '../http/http-server.ts';
 import type { ReadinessCheck } from '../http/readiness.ts';
 import { mountRoutes, type RouteSpec } from '../http/route-spec.ts';
@@ -217,6 +221,27 @@ export const startRoles = async (
     if (latestRates) routes.push(...exchangeRatesRoutes(latestRates));
   }
 
+  // Per-user and per-address limits; over NATS KV when the bus is NATS, so they hold across
+  // every replica, else in this process (the embedded deployment is one process).
+  let storeFor: ((prefix: string) => Store) | undefined;
+  if (config.bus === 'nats' && routes.length > 0) {
+    const shared = await connectNatsRateLimits({
+      servers: config.natsUrl.split(',').map((url) => url.trim()),
+      logger: logger.child({ component: 'rate-limits' }),
+    });
+    lifecycle.onStop('rate limits', () => shared.close());
+    storeFor = (prefix) => shared.store(prefix);
+  }
+  const limits = requestLimits(
+    {
+      commandsPerMinute: config.commandRateLimitPerMinute,
+      readsPerMinute: config.readRateLimitPerMinute,
+      anonymousPerMinute: config.anonymousRateLimitPerMinute,
+    },
+    logger.child({ component: 'rate-limits' }),
+    storeFor,
+  );
+
   const authenticate = bearerAuthenticator((token) => verifyAccessToken(tokenSettings, token));
   const app = createHttpApp({
     logger,
@@ -224,12 +249,14 @@ export const startRoles = async (
     corsOrigins: config.corsOrigins,
     bodyLimit: config.bodyLimit,
     compressionThresholdBytes: config.compressionThresholdBytes,
+    requestDeadlineMs: config.requestDeadlineMs,
     trustProxy: config.trustProxy,
     readiness,
     mount: (app: Express) => {
       const router = express.Router();
       mountRoutes(router, routes, {
         authenticate,
+        limits,
         ...(progress ? { readYourWrites: readYourWrites(progress, config.readWaitMs) } : {}),
       });
       app.use(router);
@@ -249,6 +276,10 @@ export const startRoles = async (
       readWallet: queries.getWallet,
       logger: logger.child({ component: 'websocket' }),
       metrics,
+      // The client's address as express sees it (TRUST_PROXY), for the per-address cap.
+      addressOf: (req) =>
+        proxyAddr(req, app.get('trust proxy fn') as (addr: string, i: number) => boolean),
+      limits: { maxConnectionsPerAddress: config.websocketConnectionsPerAddress },
     });
     lifecycle.onStop('websocket server', () => live.close());
   }
