@@ -36,3 +36,10 @@ if ! command -v nginx >/dev/null 2>&1 && [ ! -x .tmp/nginx/usr/sbin/nginx ]; the
     && dpkg -x .tmp/nginx-deb/nginx_*.deb .tmp/nginx \
     || echo "nginx could not be unpacked: the gateway test will say so and skip"
 fi
+
+# --- chromium for the /docs browser test (test/e2e/docs-browser.test.ts, playwright-core) ---
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "installing chromium"
+  as_root apt-get update -qq && as_root apt-get install -y -qq chromium
+fi
+echo "chromium: $(chromium --version 2>/dev/null || echo missing)"
