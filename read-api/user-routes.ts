@@ -22,7 +22,7 @@ export const historyQuery = {
     },
     type: {
       type: 'string',
-      enum: ['deposit', 'withdrawal', 'buy', 'sell'],
+      enum: ['deposit', 'withdrawal', 'buy', 'sell'] as string[],
       description: 'Only entries of this type',
     },
     cursor: {
@@ -61,7 +61,21 @@ export const userReadRoutes = (queries: ReadModelQueries): RouteSpec[] => [
     auth: true,
     query: minPositionOnly,
     readYourWrites: true,
-    responses: { 200: { description: 'Profile' }, ...problems(401, 404, 503) },
+    responses: {
+      200: {
+        description: 'Profile',
+        example: {
+          status: true,
+          userId: '6f1c2b9e-8d4a-4e1f-a3b2-1c9d8e7f6a5b',
+          mail: 'ada@example.com',
+          name: 'Ada',
+          lastName: 'Lovelace',
+          registeredAt: '2024-06-01T12:00:00.000Z',
+          roles: ['user'],
+        },
+      },
+      ...problems(401, 404, 503),
+    },
     handle: async (req, res) => {
       const user = await queries.getUser(principalOf(req).userId);
       if (user === null)
@@ -110,7 +124,23 @@ export const userReadRoutes = (queries: ReadModelQueries): RouteSpec[] => [
     query: historyQuery,
     readYourWrites: true,
     responses: {
-      200: { description: 'A page of entries and the cursor of the next one' },
+      200: {
+        description: 'A page of entries and the cursor of the next one',
+        example: {
+          entries: [
+            {
+              id: '0b7f3c52-5d7e-4b8e-9a51-6f0d2c9e1a43',
+              type: 'deposit',
+              currency: 'USD',
+              amount: '100.1',
+              balance: '100.1',
+              at: '2024-06-01T12:00:00.000Z',
+              position: '42',
+            },
+          ],
+          nextCursor: 'NDI',
+        },
+      },
       ...problems(400, 401, 503),
     },
     handle: async (req, res) => {

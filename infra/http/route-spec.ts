@@ -31,7 +31,8 @@ export interface RouteSpec {
    * Only documents it: the handler does the work (infra/http/conditional.ts).
    */
   conditional?: 'read' | 'command';
-  responses: Record<number, { description: string; schema?: SchemaObject }>;
+  /** Success and problem answers; `example` where the schema has none (OpenAPI only). */
+  responses: Record<number, { description: string; schema?: SchemaObject; example?: unknown }>;
   handle: (req: Request, res: Response) => Promise<void> | void;
 }
 

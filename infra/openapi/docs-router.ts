@@ -34,6 +34,7 @@ const PAGE = `<!doctype html>
     <link rel="icon" href="data:,">
   </head>
   <body>
+    <noscript>This reference needs JavaScript; the OpenAPI document is at <a href="/openapi.json">/openapi.json</a>.</noscript>
     <div id="redoc"></div>
     <script src="/docs/redoc.standalone.js"></script>
     <script src="/docs/init.js"></script>

@@ -91,4 +91,47 @@ describe('e2e: /docs in headless Chromium', function () {
     );
     expect(unexpected, 'console errors and CSP violations').to.deep.equal([]);
   });
+
+  it('every operation has request and response examples and its error answers', async function () {
+    interface Media {
+      example?: unknown;
+    }
+    interface Operation {
+      requestBody?: { content: Record<string, Media> };
+      responses: Record<string, { content?: Record<string, Media> }>;
+    }
+    const document = (await (await fetch(`${cambio.baseUrl}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, Operation>>;
+    };
+    const operations = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.entries(item).map(([method, operation]) => ({ name: `${method} ${path}`, operation })),
+    );
+    expect(operations.length).to.be.greaterThan(15);
+    for (const { name, operation } of operations) {
+      if (operation.requestBody) {
+        const example = operation.requestBody.content['application/json']?.example;
+        expect(example, `${name} request`).to.not.equal(undefined);
+      }
+      const statuses = Object.keys(operation.responses);
+      expect(
+        statuses.some((status) => /^2\d\d$/.test(status)),
+        `${name} succeeds`,
+      ).to.equal(true);
+      // 204 No Content is the one success without a body to show.
+      const successes = statuses.filter((status) => /^2\d\d$/.test(status) && status !== '204');
+      for (const status of successes) {
+        expect(
+          operation.responses[status]?.content?.['application/json']?.example,
+          `${name} ${status}`,
+        ).to.not.equal(undefined);
+      }
+      const errors = statuses.filter((status) => Number(status) >= 400);
+      expect(errors, `${name} error answers`).to.include.members(['429', '503']);
+      for (const status of errors) {
+        const example = operation.responses[status]?.content?.['application/problem+json']
+          ?.example as { status?: number } | undefined;
+        expect(example?.status, `${name} ${status} example`).to.equal(Number(status));
+      }
+    }
+  });
 });
