@@ -224,7 +224,12 @@ export const startRoles = async (
   // Per-user and per-address limits; over NATS KV when the bus is NATS, so they hold across
   // every replica, else in this process (the embedded deployment is one process).
   let storeFor: ((prefix: string) => Store) | undefined;
-  if (config.bus === 'nats' && routes.length > 0) {
+  const limited =
+    config.commandRateLimitPerMinute +
+      config.readRateLimitPerMinute +
+      config.anonymousRateLimitPerMinute >
+    0;
+  if (config.bus === 'nats' && routes.length > 0 && limited) {
     const shared = await connectNatsRateLimits({
       servers: config.natsUrl.split(',').map((url) => url.trim()),
       logger: logger.child({ component: 'rate-limits' }),

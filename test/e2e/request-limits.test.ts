@@ -185,11 +185,16 @@ describe('e2e: request limits', function () {
     };
 
     it('answers 503 past it; the command goes on, and its Idempotency-Key gets its one outcome', async function () {
-      const strict = await CambioProcess.start({ env: { REQUEST_DEADLINE_MS: '100' } });
-      const dataDir = strict.dataDir;
+      const first = await CambioProcess.start();
+      const { dataDir } = first;
       const others: CambioProcess[] = [];
+      /** Another server on the same data directory, stopped and cleaned up at the end. */
+      const next = async (env: Record<string, string> = {}) => {
+        const cambio = await CambioProcess.start({ dataDir, env });
+        others.push(cambio);
+        return cambio;
+      };
       try {
-        const client = httpClient(() => strict.baseUrl);
         const mail = uniqueMail('deadline');
         const person = {
           name: 'Ada',
@@ -198,17 +203,14 @@ describe('e2e: request limits', function () {
           password: 'correct horse battery',
         };
         const key = `deadline-${mail}`;
-        // A client retries a 503 with the same key until it has an answer.
-        const codeKey = { 'Idempotency-Key': `code-${mail}` };
-        const asked = await eventually('an answer other than 503', async () => {
-          const answer = await client.post('/api/user/register', person, { headers: codeKey });
-          return answer.status === 503 || answer.status === 409 ? undefined : answer;
-        });
-        expect(asked.status).to.equal(200);
-        const verification = await verificationCode(strict.outboxDir, mail);
+        const asked = await httpClient(first.baseUrl).post('/api/user/register', person);
+        expect(asked.status, asked.text).to.equal(200);
+        const verification = await verificationCode(first.outboxDir, mail);
+        await first.stop();
 
-        // Hashing the password takes longer than 100 ms: the client hears 503 first...
-        const late = await client.post<Problem>(
+        // A deadline of 1 ms passes while the password is hashed: the client hears 503...
+        const strict = await next({ REQUEST_DEADLINE_MS: '1' });
+        const late = await httpClient(strict.baseUrl).post<Problem>(
           '/api/user/register',
           { ...person, verification },
           { headers: { 'Idempotency-Key': key } },
@@ -227,8 +229,7 @@ describe('e2e: request limits', function () {
         await strict.stop();
 
         // Retried with its key where there is time to answer: the one outcome, replayed.
-        const relaxed = await CambioProcess.start({ dataDir });
-        others.push(relaxed);
+        const relaxed = await next();
         const relaxedClient = httpClient(relaxed.baseUrl);
         const retry = await relaxedClient.post(
           '/api/user/register',
@@ -244,11 +245,7 @@ describe('e2e: request limits', function () {
 
         // A read waiting for a position that never comes is cut at the deadline too, long
         // before READ_WAIT_MS would answer.
-        const reader = await CambioProcess.start({
-          dataDir,
-          env: { REQUEST_DEADLINE_MS: '300', READ_WAIT_MS: '20000' },
-        });
-        others.push(reader);
+        const reader = await next({ REQUEST_DEADLINE_MS: '300', READ_WAIT_MS: '30000' });
         const startedAt = Date.now();
         const waiting = await httpClient(reader.baseUrl).get<Problem>('/api/user/wallet/balance', {
           token: session.token,
@@ -256,10 +253,10 @@ describe('e2e: request limits', function () {
         });
         expect(waiting.status, waiting.text).to.equal(503);
         expect(waiting.body.code).to.equal('deadline_exceeded');
-        expect(Date.now() - startedAt).to.be.lessThan(10_000);
+        expect(Date.now() - startedAt).to.be.lessThan(20_000);
       } finally {
         for (const other of others) await other.cleanup();
-        await strict.cleanup();
+        await first.cleanup();
       }
     });
   });
