@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ClientRateLimitInfo, Options, Store } from 'express-rate-limit';
 import { connect, StorageType, type KV, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
+import { rebindingBucket } from '../bus/kv-bucket.ts';
 
 /**
  * Rate-limit counters every API replica shares, in a JetStream KV bucket: a user's 600
@@ -136,37 +137,15 @@ export const connectNatsRateLimits = async (
     timeout: 5000,
   });
   const js = nc.jetstream({ timeout });
-  let view: Promise<KV> | null = null;
-  /**
-   * Binds once; after a failure the next call binds again (a restarted server has lost the
-   * in-memory bucket, and binding creates it anew).
-   */
-  const bucket = (): Promise<KV> => {
-    if (view === null) {
-      const pending = js.views.kv(name, {
-        history: 1,
-        ttl: 2 * (options.windowMs ?? 60_000),
-        storage: StorageType.Memory,
-        timeout,
-      });
-      view = pending;
-      pending.catch(() => {
-        if (view === pending) view = null;
-      });
-    }
-    return view;
-  };
-  const withBucket = async <T>(use: (kv: KV) => Promise<T>): Promise<T> => {
-    const current = bucket();
-    try {
-      return await use(await current);
-    } catch (error) {
-      if (view === current) view = null;
-      throw error;
-    }
-  };
+  // Rebinding: a restarted server has lost the in-memory bucket, and binding creates it anew.
+  const bucket = rebindingBucket(js, name, {
+    history: 1,
+    ttl: 2 * (options.windowMs ?? 60_000),
+    storage: StorageType.Memory,
+    timeout,
+  });
   try {
-    await bucket();
+    await bucket.bind();
   } catch (error) {
     await nc.close();
     throw error;
@@ -175,7 +154,7 @@ export const connectNatsRateLimits = async (
   return {
     store: (prefix) => {
       if (!PREFIX.test(prefix)) throw new Error(`rate-limit prefix ${prefix} is not a KV token`);
-      return new NatsKvStore(prefix, withBucket);
+      return new NatsKvStore(prefix, (use) => bucket.use(use));
     },
     close: () => nc.drain(),
   };

@@ -66,6 +66,17 @@ const expectFields = (
   }
 };
 
+/** What the seed documents for the answer to a buy or a sell. */
+const TRADE_FIELDS: Record<string, FieldType> = {
+  status: 'boolean',
+  Balance: 'balances',
+  sold_amount: 'decimal',
+  sold_currency: 'string',
+  bought_amount: 'decimal',
+  bought_currency: 'string',
+  message: 'string',
+};
+
 /** The balance route answers the balances object itself, not a field of it. */
 const expectBalanceBody = (response: HttpResponse, what: string): Record<string, string> => {
   expect(response.status, `${what}: ${response.text}`).to.equal(200);
@@ -198,19 +209,7 @@ describe('e2e: the seed API contract', function () {
           { token },
         );
         expect(response.status, response.text).to.equal(200);
-        expectFields(
-          response,
-          {
-            status: 'boolean',
-            Balance: 'balances',
-            sold_amount: 'decimal',
-            sold_currency: 'string',
-            bought_amount: 'decimal',
-            bought_currency: 'string',
-            message: 'string',
-          },
-          'buy',
-        );
+        expectFields(response, TRADE_FIELDS, 'buy');
         expect(response.body).to.include({
           sold_currency: 'USD',
           bought_currency: 'BTC',
@@ -227,19 +226,7 @@ describe('e2e: the seed API contract', function () {
           { token },
         );
         expect(response.status, response.text).to.equal(200);
-        expectFields(
-          response,
-          {
-            status: 'boolean',
-            Balance: 'balances',
-            sold_amount: 'decimal',
-            sold_currency: 'string',
-            bought_amount: 'decimal',
-            bought_currency: 'string',
-            message: 'string',
-          },
-          'sell',
-        );
+        expectFields(response, TRADE_FIELDS, 'sell');
         expect(response.body).to.include({
           sold_currency: 'BTC',
           sold_amount: '0.0005',
