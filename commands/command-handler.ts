@@ -152,6 +152,16 @@ export class CommandHandler {
         }
       }
 
+      // If-Match (CommandContext.expectedRevision): decided only on the state the client saw.
+      if (context.expectedRevision !== undefined && context.expectedRevision !== view.revision) {
+        throw new DomainError(
+          'precondition',
+          'precondition_failed',
+          'The resource changed since the version named in If-Match; read it again and retry.',
+          { currentRevision: String(view.revision) },
+        );
+      }
+
       const decision = aggregate.decider.decide(command, view.state);
       if (decision.events.length === 0) {
         if (decision.error) throw decision.error;
