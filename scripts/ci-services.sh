@@ -36,3 +36,13 @@ if ! command -v nginx >/dev/null 2>&1 && [ ! -x .tmp/nginx/usr/sbin/nginx ]; the
     && dpkg -x .tmp/nginx-deb/nginx_*.deb .tmp/nginx \
     || echo "nginx could not be unpacked: the gateway test will say so and skip"
 fi
+
+# promtool for the alert rules test (deploy/prometheus/alerts.yml): unpacked from Debian's
+# prometheus package, not installed, so no Prometheus daemon starts.
+if ! command -v promtool >/dev/null 2>&1 && [ ! -x .tmp/prometheus/usr/bin/promtool ]; then
+  echo "unpacking promtool for the alert rules test"
+  mkdir -p .tmp/prometheus-deb
+  ( cd .tmp/prometheus-deb && { apt-get download prometheus >/dev/null 2>&1 || { as_root apt-get update -qq && apt-get download prometheus; }; } ) \
+    && dpkg -x .tmp/prometheus-deb/prometheus_*.deb .tmp/prometheus \
+    || echo "promtool could not be unpacked: the alert rules test will say so and skip its promtool part"
+fi

@@ -156,6 +156,7 @@ export const startRoles = async (
   let latestRates: LatestRates | undefined;
   if (needs.writeApi || needs.readApi) {
     const rates = new LatestRates({ bus, logger });
+    rates.onUpdate(({ at }) => metrics.ratesUpdated.set(Date.parse(at) / 1000));
     latestRates = rates;
     lifecycle.onStop('rates subscription', () => rates.close());
   }
