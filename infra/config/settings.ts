@@ -41,6 +41,7 @@ export interface Config {
   readWaitMs: number;
   authRateLimitPerMinute: number;
   trustProxy: string | number;
+  leaseTtlMs: number;
 }
 
 export interface Setting {
@@ -462,6 +463,17 @@ export const SETTINGS: readonly Setting[] = [
       if (entries.length === 0 || !ok) throw new Invalid();
       return entries.join(',');
     },
+  },
+  {
+    key: 'leaseTtlMs',
+    env: 'PROJECTOR_LEASE_TTL_MS',
+    flag: '--projector-lease-ttl-ms',
+    arg: '<ms>',
+    description:
+      'On the NATS bus, projector replicas share a lease in NATS KV so only one projects: a standby takes over this long after the holder stops renewing. Every replica must use the same value.',
+    default: '10000',
+    allowed: 'an integer from 1000 to 300000',
+    parse: integer(1000, 300_000),
   },
 ];
 

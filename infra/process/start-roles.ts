@@ -40,7 +40,14 @@ import { LatestRates } from '../rates/latest-rates.ts';
 import { meteredBus } from '../bus/metered-bus.ts';
 import { openDeliveryLog } from '../delivery-log/open-delivery-log.ts';
 import { startRateFeed } from '../rates/rate-feed.ts';
-import { openBus, openEventStore, openMailer, openRateSource, openReadStore } from './adapters.ts';
+import {
+  openBus,
+  openEventStore,
+  openLease,
+  openMailer,
+  openRateSource,
+  openReadStore,
+} from './adapters.ts';
 import type { Lifecycle } from './lifecycle.ts';
 import { roleNeeds } from './role-needs.ts';
 
@@ -120,7 +127,8 @@ export const startRoles = async (
     lifecycle.onStop('notifier', () => consumer.stop());
   }
 
-  if (needs.projector && eventStore && readStore) {
+  const startProjection = async (eventStore: EventStore, readStore: ReadStore): Promise<void> => {
+    metrics.leaseHeld.set({ lease: 'projector' }, 1);
     const projector = new Projector({
       projection: walletReadModels,
       eventStore,
@@ -149,6 +157,39 @@ export const startRoles = async (
     lifecycle.onStop('rate feed', async () => {
       feed.stop();
       await source.stop();
+    });
+  };
+
+  // One active projector per deployment: replicas wait for the lease, and the read models,
+  // mail requests and rate feed run only in the holder. Embedded, the lease is held at once.
+  let projecting: Promise<void> = Promise.resolve();
+  if (needs.projector && eventStore && readStore) {
+    const [events, reads] = [eventStore, readStore];
+    const lease = await openLease(config, logger, 'projector');
+    lifecycle.onStop('projector lease', () => lease.release());
+    metrics.leaseHeld.set({ lease: 'projector' }, 0);
+    lease.onLost(() => {
+      metrics.leaseHeld.set({ lease: 'projector' }, 0);
+      // Another replica may take over now: stop everything, and let the orchestrator restart
+      // this one as a standby.
+      logger.fatal('projector lease lost: stopping');
+      void lifecycle.stop().finally(() => process.exit(1));
+    });
+    projecting = lease.acquire().then(
+      () => startProjection(events, reads),
+      (error: unknown) => {
+        if (lease.held()) throw error;
+        // Released while standing by: the process is stopping.
+      },
+    );
+  }
+  // Embedded, the projector starts before the HTTP server, as it always did; a standby
+  // replica serves /health and /metrics while it waits for the lease.
+  if (config.bus !== 'nats') await projecting;
+  else {
+    projecting.catch((error: unknown) => {
+      logger.fatal({ err: error }, 'projector failed to start');
+      void lifecycle.stop().finally(() => process.exit(1));
     });
   }
 
