@@ -46,3 +46,15 @@ if ! command -v promtool >/dev/null 2>&1 && [ ! -x .tmp/prometheus/usr/bin/promt
     && dpkg -x .tmp/prometheus-deb/prometheus_*.deb .tmp/prometheus \
     || echo "promtool could not be unpacked: the alert rules test will say so and skip its promtool part"
 fi
+
+# kustomize renders deploy/k8s's overlays for the manifest test; built with the Go toolchain.
+gobin="$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin"
+if ! command -v kustomize >/dev/null 2>&1 && [ ! -x "$gobin/kustomize" ]; then
+  if command -v go >/dev/null 2>&1; then
+    echo "installing kustomize for the Kubernetes manifest test"
+    go install sigs.k8s.io/kustomize/kustomize/v5@v5.7.1 \
+      || echo "kustomize could not be installed: the manifest test will say so and skip the overlays"
+  else
+    echo "no Go toolchain: the manifest test will say so and skip the overlays"
+  fi
+fi
