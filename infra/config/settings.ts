@@ -42,6 +42,7 @@ export interface Config {
   authRateLimitPerMinute: number;
   trustProxy: string | number;
   leaseTtlMs: number;
+  profiling: 'off' | 'on';
 }
 
 export interface Setting {
@@ -474,6 +475,17 @@ export const SETTINGS: readonly Setting[] = [
     default: '10000',
     allowed: 'an integer from 1000 to 300000',
     parse: integer(1000, 300_000),
+  },
+  {
+    key: 'profiling',
+    env: 'PROFILING',
+    flag: '--profiling',
+    arg: '<off|on>',
+    description:
+      'Lets admins take a CPU profile (POST /api/admin/profile/cpu?seconds=N) or a heap snapshot (POST /api/admin/profile/heap) of this process.',
+    default: 'off',
+    allowed: 'off | on',
+    parse: oneOf('off', 'on'),
   },
 ];
 

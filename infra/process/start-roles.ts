@@ -34,6 +34,7 @@ import { listen } from '../http/http-server.ts';
 import type { ReadinessCheck } from '../http/readiness.ts';
 import { mountRoutes, type RouteSpec } from '../http/route-spec.ts';
 import { createMetrics } from '../metrics/metrics.ts';
+import { profilingRoutes } from '../profiling/profiling-routes.ts';
 import { docsRouter } from '../openapi/docs-router.ts';
 import { openApiDocument } from '../openapi/openapi-document.ts';
 import { LatestRates } from '../rates/latest-rates.ts';
@@ -238,6 +239,11 @@ export const startRoles = async (
     const [events, reads] = [eventStore, readStore];
     routes.push(
       ...adminRoutes(async () => [await projectionStatus(events, reads, walletReadModels)]),
+    );
+  }
+  if (config.profiling === 'on') {
+    routes.push(
+      ...profilingRoutes({ role: config.role, logger: logger.child({ component: 'profiling' }) }),
     );
   }
   const queries = needs.readApi && readStore ? createReadModelQueries(readStore) : null;
