@@ -8,6 +8,7 @@ import { requireJson } from './require-json.ts';
 import { requestId } from './request-id.ts';
 import { HttpProblem, toProblem } from './problem.ts';
 import { readinessRouter, type ReadinessCheck } from './readiness.ts';
+import { traceRequests } from '../tracing/http-spans.ts';
 
 export interface HttpAppOptions {
   logger: Logger;
@@ -44,6 +45,7 @@ export const createHttpApp = (options: HttpAppOptions): Express => {
   app.set('trust proxy', options.trustProxy ?? 'loopback');
   app.set('query parser', 'simple');
 
+  app.use(traceRequests(routeTemplate));
   app.use(
     pinoHttp({
       logger: options.logger,

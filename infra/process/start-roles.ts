@@ -35,6 +35,9 @@ import type { ReadinessCheck } from '../http/readiness.ts';
 import { mountRoutes, type RouteSpec } from '../http/route-spec.ts';
 import { createMetrics } from '../metrics/metrics.ts';
 import { profilingRoutes } from '../profiling/profiling-routes.ts';
+import { tracedBus } from '../tracing/traced-bus.ts';
+import { tracedEventStore } from '../tracing/traced-event-store.ts';
+import { tracedMailer } from '../tracing/traced-mailer.ts';
 import { docsRouter } from '../openapi/docs-router.ts';
 import { openApiDocument } from '../openapi/openapi-document.ts';
 import { LatestRates } from '../rates/latest-rates.ts';
@@ -86,7 +89,7 @@ export const startRoles = async (
 
   let eventStore: EventStore | undefined;
   if (needs.eventStore) {
-    const store = await openEventStore(config, logger);
+    const store = tracedEventStore(await openEventStore(config, logger));
     eventStore = store;
     lifecycle.onStop('event store', () => store.close());
     readiness.push({ name: 'event store', check: () => store.ping() });
@@ -99,7 +102,7 @@ export const startRoles = async (
     readiness.push({ name: 'read store', check: () => store.ping() });
   }
   const rawBus = await openBus(config, logger);
-  const bus = meteredBus(rawBus, metrics);
+  const bus = tracedBus(meteredBus(rawBus, metrics));
   lifecycle.onStop('bus', () => bus.close());
   readiness.push({
     name: 'bus',
@@ -114,7 +117,7 @@ export const startRoles = async (
   // Started before the projector's mail reaction and so stopped after it: on the embedded
   // bus the reaction's enqueue waits for the notifier to handle the mail.
   if (needs.notifier) {
-    const mailer = openMailer(config, logger);
+    const mailer = tracedMailer(openMailer(config, logger), config.mail);
     lifecycle.onStop('mailer', () => mailer.close());
     const deliveryLog = await openDeliveryLog(config, logger);
     lifecycle.onStop('delivery log', () => deliveryLog.close());
