@@ -122,6 +122,7 @@ export async function connectNatsKvLease(options: NatsKvLeaseOptions): Promise<L
   return {
     async acquire() {
       let waitingLogged = false;
+      let unreachableLogged = false;
       while (!closed) {
         const sentAt = Date.now();
         try {
@@ -134,7 +135,10 @@ export async function connectNatsKvLease(options: NatsKvLeaseOptions): Promise<L
           return;
         } catch (error) {
           if (apiErrorCode(error) !== WRONG_LAST_SEQUENCE) {
-            logger.warn({ err: error }, 'lease: NATS did not answer; retrying');
+            // Once per outage, not once per retry.
+            if (!unreachableLogged)
+              logger.warn({ err: error }, 'lease: NATS did not answer; retrying');
+            unreachableLogged = true;
           } else if (!waitingLogged) {
             waitingLogged = true;
             logger.info({ ttlMs }, 'lease held by a peer; standing by');

@@ -54,6 +54,7 @@ import {
 } from './adapters.ts';
 import type { Lifecycle } from './lifecycle.ts';
 import { roleNeeds } from './role-needs.ts';
+import { runWhileLeased } from './run-while-leased.ts';
 
 /** bcrypt cost: ~100 ms per hash on these machines, above the OWASP minimum of 10. */
 const BCRYPT_COST = 10;
@@ -131,8 +132,11 @@ export const startRoles = async (
     lifecycle.onStop('notifier', () => consumer.stop());
   }
 
-  const startProjection = async (eventStore: EventStore, readStore: ReadStore): Promise<void> => {
-    metrics.leaseHeld.set({ lease: 'projector' }, 1);
+  /** Starts read models, mail requests and the rate feed; returns how to stop them. */
+  const startProjection = async (
+    eventStore: EventStore,
+    readStore: ReadStore,
+  ): Promise<() => Promise<void>> => {
     const projector = new Projector({
       projection: walletReadModels,
       eventStore,
@@ -143,8 +147,6 @@ export const startRoles = async (
       logger: logger.child({ component: 'projector' }),
     });
     await projector.start();
-    lifecycle.onStop('projector', () => projector.stop());
-
     const mailRequests = mailRequestsReaction({
       eventStore,
       readStore,
@@ -153,48 +155,39 @@ export const startRoles = async (
       logger: logger.child({ component: 'mail-requests' }),
     });
     await mailRequests.start();
-    lifecycle.onStop('mail reaction', () => mailRequests.stop());
-
     const source = openRateSource(config, logger);
     const feed = startRateFeed({ source, bus, logger });
     await source.start();
-    lifecycle.onStop('rate feed', async () => {
+    return async () => {
       feed.stop();
       await source.stop();
-    });
+      await mailRequests.stop();
+      await projector.stop();
+    };
   };
 
   // One active projector per deployment: replicas wait for the lease, and the read models,
   // mail requests and rate feed run only in the holder. Embedded, the lease is held at once.
-  let projecting: Promise<void> = Promise.resolve();
   if (needs.projector && eventStore && readStore) {
     const [events, reads] = [eventStore, readStore];
     const lease = await openLease(config, logger, 'projector');
-    lifecycle.onStop('projector lease', () => lease.release());
-    metrics.leaseHeld.set({ lease: 'projector' }, 0);
-    lease.onLost(() => {
-      metrics.leaseHeld.set({ lease: 'projector' }, 0);
-      // Another replica may take over now: stop everything, and let the orchestrator restart
-      // this one as a standby.
-      logger.fatal('projector lease lost: stopping');
-      void lifecycle.stop().finally(() => process.exit(1));
-    });
-    projecting = lease.acquire().then(
-      () => startProjection(events, reads),
-      (error: unknown) => {
-        if (lease.held()) throw error;
-        // Released while standing by: the process is stopping.
-      },
-    );
-  }
-  // Embedded, the projector starts before the HTTP server, as it always did; a standby
-  // replica serves /health and /metrics while it waits for the lease.
-  if (config.bus !== 'nats') await projecting;
-  else {
-    projecting.catch((error: unknown) => {
+    const failed = (error: unknown) => {
       logger.fatal({ err: error }, 'projector failed to start');
       void lifecycle.stop().finally(() => process.exit(1));
+    };
+    metrics.leaseHeld.set({ lease: 'projector' }, 0);
+    const work = runWhileLeased({
+      lease,
+      start: () => startProjection(events, reads),
+      onHeld: (held) => metrics.leaseHeld.set({ lease: 'projector' }, held ? 1 : 0),
+      onFailed: failed,
+      logger: logger.child({ component: 'projector-lease' }),
     });
+    lifecycle.onStop('projector', () => work.stop());
+    // Embedded, the projector starts before the HTTP server, as it always did; a standby
+    // replica serves /health and /metrics while it waits for the lease.
+    if (config.bus !== 'nats') await work.started;
+    else work.started.catch(failed);
   }
 
   const routes: RouteSpec[] = [];

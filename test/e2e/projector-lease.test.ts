@@ -112,4 +112,32 @@ describe('e2e: one active projector among replicas (lease in NATS KV)', function
     console.log(`      handover ${handoverMs} ms after SIGTERM`);
     expect(await projectorState(third)).to.deep.equal({ held: true, projecting: true });
   });
+
+  it('pauses projecting when NATS is gone longer than the TTL, stays up, and resumes when NATS returns', async () => {
+    const holder = replicas.at(-1);
+    if (holder === undefined) throw new Error('the earlier tests start the replicas');
+    expect(await projectorState(holder)).to.deep.include({ held: true });
+    const lostBefore = holder.logs().filter((line) => line.msg.startsWith('lease lost')).length;
+    const acquiredBefore = holder.logs().filter((line) => line.msg === 'lease acquired').length;
+    await nats?.stop();
+    try {
+      await holder.waitForLog(
+        (line) =>
+          line.msg.startsWith('lease lost') &&
+          holder.logs().filter((l) => l.msg.startsWith('lease lost')).length > lostBefore,
+        TTL_MS * 3,
+      );
+      expect(await projectorState(holder)).to.deep.include({ held: false });
+      expect((await fetch(`${holder.baseUrl}/health`)).status).to.equal(200);
+    } finally {
+      await nats?.start();
+    }
+    await holder.waitForLog(
+      (line) =>
+        line.msg === 'lease acquired' &&
+        holder.logs().filter((l) => l.msg === 'lease acquired').length > acquiredBefore,
+      TTL_MS * 10,
+    );
+    expect(await projectorState(holder)).to.deep.include({ held: true });
+  });
 });
