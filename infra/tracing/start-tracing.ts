@@ -4,6 +4,7 @@ import { detectResources, envDetector, resourceFromAttributes } from '@opentelem
 import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import { tracingRequested } from './tracing-requested.ts';
 
 export interface Tracing {
   /** Exports the spans still buffered, then stops. */
@@ -12,21 +13,6 @@ export interface Tracing {
 
 /** The OTLP protocols this build exports with (gRPC would add a native-free but large client). */
 export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
-
-/**
- * Whether the standard OpenTelemetry environment asks for traces: an OTLP endpoint or
- * OTEL_TRACES_EXPORTER=otlp, and not OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none.
- */
-export const tracingRequested = (env: NodeJS.ProcessEnv): boolean => {
-  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return false;
-  const exporters = (env.OTEL_TRACES_EXPORTER ?? '').split(',').map((name) => name.trim());
-  if (exporters.includes('none')) return false;
-  return (
-    exporters.includes('otlp') ||
-    Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT) ||
-    Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)
-  );
-};
 
 /**
  * Starts OpenTelemetry tracing when the environment asks for it (off otherwise), configured by

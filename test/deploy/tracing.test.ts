@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { OTLP_PROTOCOLS, tracingRequested } from '../../infra/tracing/start-tracing.ts';
+import { OTLP_PROTOCOLS } from '../../infra/tracing/start-tracing.ts';
+import { tracingRequested } from '../../infra/tracing/tracing-requested.ts';
 import {
   cambioServices,
   environmentOf,
