@@ -20,6 +20,7 @@ export interface ConsoleBuild {
 
 export const buildConsole = async (outdir = CONSOLE_DIST): Promise<ConsoleBuild> => {
   const stamp = sourceStamp();
+  if (stamp === null) throw new Error(`no console sources under ${CONSOLE_DIR}`);
   const staging = `${outdir}.tmp-${process.pid}-${Date.now()}`;
   mkdirSync(staging, { recursive: true });
   try {

@@ -4,7 +4,7 @@
  * bundle from a fresh one without loading the bundler, whatever the files' modification times.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,7 +21,9 @@ const filesUnder = (dir: string): string[] =>
     return [path];
   });
 
-export const sourceStamp = (): string => {
+/** Null where the sources are not shipped (the compiled image): nothing to compare with. */
+export const sourceStamp = (): string | null => {
+  if (!existsSync(join(CONSOLE_DIR, 'src'))) return null;
   const hash = createHash('sha256');
   for (const file of [CONSOLE_DIR, ...SHARED_SOURCES].flatMap(filesUnder).sort()) {
     hash

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { EventStore, RecordedEvent, Subscription } from '../ports/event-store.ts';
 import type { ReadStore } from '../ports/read-store.ts';
+import { withEventSpans } from './event-spans.ts';
 
 /**
  * What a batch handler answers: nothing when the batch is done, or 'resubscribe' when the
@@ -173,7 +174,7 @@ export class CheckpointedSubscriber {
   }
 
   async #handle(batch: readonly RecordedEvent[]): Promise<BatchOutcome> {
-    const outcome = await this.#options.handleBatch(batch);
+    const outcome = await withEventSpans(this.name, batch, () => this.#options.handleBatch(batch));
     this.#failures = 0;
     if (outcome === 'resubscribe') return outcome;
     const position = (batch[batch.length - 1] as RecordedEvent).position;

@@ -8,6 +8,7 @@ import {
   readStoreCheckpoint,
 } from '../projections/checkpointed-subscriber.ts';
 import { codeFromNonce } from '../commands/user/verification-codes.ts';
+import { inEventSpan } from '../projections/event-spans.ts';
 
 export const MAIL_REQUESTS_CHECKPOINT = 'reaction.mail-requests';
 
@@ -83,7 +84,9 @@ export const mailRequestsReaction = (deps: {
     handleBatch: async (events) => {
       for (const event of events) {
         const request = requestFor(event);
-        if (request !== null) await deps.bus.enqueue(MAIL_QUEUE, event.id, { ...request });
+        if (request === null) continue;
+        // Inside the event's span, so the bus carries the trace on to the notifier.
+        await inEventSpan(event, () => deps.bus.enqueue(MAIL_QUEUE, event.id, { ...request }));
       }
     },
     ...(deps.logger ? { logger: deps.logger } : {}),

@@ -15,7 +15,8 @@ export const findConsoleBundle = (logger: Logger): ConsoleBundle => {
     logger.warn('web console not built: /app answers 503 until `npm run build:console`');
     return { ready: false, reason: 'The web console is not built: run `npm run build:console`.' };
   }
-  if (built !== sourceStamp()) {
+  const sources = sourceStamp();
+  if (sources !== null && built !== sources) {
     logger.warn('web console bundle is older than its sources: run `npm run build:console`');
   }
   return { ready: true, dir: CONSOLE_DIST };

@@ -68,3 +68,25 @@ if ! command -v chromium >/dev/null 2>&1; then
   as_root apt-get update -qq && as_root apt-get install -y -qq chromium
 fi
 echo "chromium: $(chromium --version 2>/dev/null || echo missing)"
+
+# promtool for the alert rules test (deploy/prometheus/alerts.yml): unpacked from Debian's
+# prometheus package, not installed, so no Prometheus daemon starts.
+if ! command -v promtool >/dev/null 2>&1 && [ ! -x .tmp/prometheus/usr/bin/promtool ]; then
+  echo "unpacking promtool for the alert rules test"
+  mkdir -p .tmp/prometheus-deb
+  ( cd .tmp/prometheus-deb && { apt-get download prometheus >/dev/null 2>&1 || { as_root apt-get update -qq && apt-get download prometheus; }; } ) \
+    && dpkg -x .tmp/prometheus-deb/prometheus_*.deb .tmp/prometheus \
+    || echo "promtool could not be unpacked: the alert rules test will say so and skip its promtool part"
+fi
+
+# kustomize renders deploy/k8s's overlays for the manifest test; built with the Go toolchain.
+gobin="$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin"
+if ! command -v kustomize >/dev/null 2>&1 && [ ! -x "$gobin/kustomize" ]; then
+  if command -v go >/dev/null 2>&1; then
+    echo "installing kustomize for the Kubernetes manifest test"
+    go install sigs.k8s.io/kustomize/kustomize/v5@v5.7.1 \
+      || echo "kustomize could not be installed: the manifest test will say so and skip the overlays"
+  else
+    echo "no Go toolchain: the manifest test will say so and skip the overlays"
+  fi
+fi

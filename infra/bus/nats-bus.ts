@@ -30,6 +30,17 @@ import type { JsonValue } from '../../ports/event-store.ts';
 import { reportParked } from './parked-report.ts';
 import { assertConsumeOptions, assertQueueName } from './queue-validation.ts';
 import { assertSubject, assertSubjectPattern } from './subject.ts';
+import { context } from '@opentelemetry/api';
+import { contextFromFields, traceFields } from '../../ports/trace-context.ts';
+
+/** The active trace as message headers, for `js.publish` options; nothing without a trace. */
+const traceHeaders = (): { headers?: ReturnType<typeof natsHeaders> } => {
+  const fields = Object.entries(traceFields());
+  if (fields.length === 0) return {};
+  const headers = natsHeaders();
+  for (const [name, value] of fields) headers.set(name, value);
+  return { headers };
+};
 
 /**
  * The distributed bus. Topics are plain core NATS subjects (at most once, every subscriber
@@ -321,7 +332,9 @@ export async function connectNatsBus(options: NatsBusOptions): Promise<Bus> {
     // to a competing worker while it runs.
     const keepAlive = setInterval(() => msg.working(), Math.max(500, settings.ackWaitMs / 2));
     try {
-      await handler(message);
+      // In the producer's trace, which the message's headers carry.
+      const sent = contextFromFields((name) => msg.headers?.get(name));
+      await context.with(sent, () => handler(message));
       msg.ack();
     } catch (error) {
       if (deliveryCount >= options.maxDeliveries) {
@@ -468,6 +481,7 @@ export async function connectNatsBus(options: NatsBusOptions): Promise<Bus> {
         await js.publish(names.subject, encode(data), {
           msgID: id,
           timeout: settings.requestTimeoutMs,
+          ...traceHeaders(),
         });
       } catch (error) {
         // No stream answered: it was deleted or the server lost its store; recreate next time.

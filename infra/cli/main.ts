@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { cambioVersion } from './version.ts';
 import { Command, Option } from 'commander';
 import { SETTINGS } from '../config/settings.ts';
 import { configFrom, EXIT_BAD_CONFIG } from './config-from-command.ts';
@@ -25,7 +25,7 @@ const addSettingOptions = (command: Command): Command => {
   return command;
 };
 
-const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+const version = cambioVersion();
 
 const program = new Command('cambio')
   .description('Cambio: an event-sourced crypto wallet backend')

@@ -65,6 +65,8 @@ export interface Config {
   requestDeadlineMs: number;
   websocketConnectionsPerAddress: number;
   compressionThresholdBytes: number;
+  leaseTtlMs: number;
+  profiling: 'off' | 'on';
 }
 
 export interface Setting {
@@ -776,6 +778,28 @@ export const SETTINGS: readonly Setting[] = [
     default: '1024',
     allowed: 'an integer from 0 to 10485760',
     parse: integer(0, 10_485_760),
+  },
+  {
+    key: 'leaseTtlMs',
+    env: 'PROJECTOR_LEASE_TTL_MS',
+    flag: '--projector-lease-ttl-ms',
+    arg: '<ms>',
+    description:
+      'On the NATS bus, projector replicas share a lease in NATS KV so only one projects: a standby takes over this long after the holder stops renewing. Every replica must use the same value.',
+    default: '10000',
+    allowed: 'an integer from 1000 to 300000',
+    parse: integer(1000, 300_000),
+  },
+  {
+    key: 'profiling',
+    env: 'PROFILING',
+    flag: '--profiling',
+    arg: '<off|on>',
+    description:
+      'Lets admins take a CPU profile (POST /api/admin/profile/cpu?seconds=N) or a heap snapshot (POST /api/admin/profile/heap) of this process.',
+    default: 'off',
+    allowed: 'off | on',
+    parse: oneOf('off', 'on'),
   },
 ];
 

@@ -13,6 +13,7 @@ import { HttpProblem, toProblem } from './problem.ts';
 import { readinessRouter, type ReadinessCheck } from './readiness.ts';
 import { securityHeaders } from './security-headers.ts';
 import { metricsHandler } from './metrics-endpoint.ts';
+import { traceRequests } from '../tracing/http-spans.ts';
 
 export interface HttpAppOptions {
   logger: Logger;
@@ -69,6 +70,7 @@ export const createHttpApp = (options: HttpAppOptions): Express => {
   app.set('query parser', 'simple');
   app.use(securityHeaders());
 
+  app.use(traceRequests(routeTemplate));
   app.use(
     pinoHttp({
       logger: options.logger,

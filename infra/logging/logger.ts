@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { traceLogFields } from '../tracing/log-fields.ts';
 
 export type { Logger };
 
@@ -8,6 +9,7 @@ export const createLogger = (options: { level: string; role: string }): Logger =
     level: options.level,
     base: { service: 'cambio', role: options.role },
     timestamp: pino.stdTimeFunctions.isoTime,
+    mixin: traceLogFields,
     redact: {
       paths: [
         'req.headers.authorization',

@@ -59,6 +59,17 @@ export const createMetrics = () => {
       labelNames: ['direction', 'subject'] as const,
       registers,
     }),
+    leaseHeld: new Gauge({
+      name: 'cambio_lease_held',
+      help: 'Whether this process holds the lease of a singleton worker (1) or stands by (0)',
+      labelNames: ['lease'] as const,
+      registers,
+    }),
+    ratesUpdated: new Gauge({
+      name: 'cambio_rates_updated_timestamp_seconds',
+      help: 'Time (seconds since the epoch) of the newest exchange rates this process holds',
+      registers,
+    }),
     mails: new Counter({
       name: 'cambio_mails_total',
       help: 'Mails handed to the transport, by outcome (sent, duplicate, failed, parked)',

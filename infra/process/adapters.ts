@@ -19,6 +19,9 @@ import { MAIL_QUEUE } from '../../ports/mail-requests.ts';
 import type { Mailer } from '../../ports/mailer.ts';
 import { createFileOutboxMailer } from '../mail/file-outbox-mailer.ts';
 import { createSmtpMailer } from '../mail/smtp-mailer.ts';
+import type { Lease } from '../../ports/lease.ts';
+import { createLocalLease } from '../lease/local-lease.ts';
+import { connectNatsKvLease } from '../lease/nats-kv-lease.ts';
 
 /** Where the embedded deployment keeps its files, all under the data directory. */
 export const embeddedFiles = (dataDir: string) => ({
@@ -63,6 +66,18 @@ export const openBus = (config: Config, logger: Logger): Promise<Bus> =>
     : Promise.resolve(
         createInProcessBus({ logger: logger.child({ component: 'bus' }), acceptWhenHandled: true }),
       );
+
+/** On NATS, replicas of a role share the lease in NATS KV; embedded, the one process holds it. */
+export const openLease = (config: Config, logger: Logger, name: string): Promise<Lease> =>
+  config.bus === 'nats'
+    ? connectNatsKvLease({
+        servers: config.natsUrl.split(',').map((url) => url.trim()),
+        logger,
+        name,
+        ttlMs: config.leaseTtlMs,
+        connectionName: `cambio-${config.role}-lease`,
+      })
+    : Promise.resolve(createLocalLease());
 
 export const openRateSource = (config: Config, logger: Logger): RateSource =>
   config.rates === 'coinbase'

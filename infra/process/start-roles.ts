@@ -61,6 +61,10 @@ import { listen } from '../http/http-server.ts';
 import type { ReadinessCheck } from '../http/readiness.ts';
 import { mountRoutes, type RouteSpec } from '../http/route-spec.ts';
 import { createMetrics, type Metrics } from '../metrics/metrics.ts';
+import { profilingRoutes } from '../profiling/profiling-routes.ts';
+import { tracedBus } from '../tracing/traced-bus.ts';
+import { tracedEventStore } from '../tracing/traced-event-store.ts';
+import { tracedMailer } from '../tracing/traced-mailer.ts';
 import { docsRouter } from '../openapi/docs-router.ts';
 import { openApiDocument } from '../openapi/openapi-document.ts';
 import { LatestRates } from '../rates/latest-rates.ts';
@@ -70,9 +74,17 @@ import { connectNatsParkedMail } from '../delivery-log/nats-parked-mail.ts';
 import { openSqliteParkedMail } from '../delivery-log/sqlite-parked-mail.ts';
 import { startRateFeed } from '../rates/rate-feed.ts';
 import { ratesReadiness, waitForFirstRates } from '../rates/first-rates.ts';
-import { openBus, openEventStore, openMailer, openRateSource, openReadStore } from './adapters.ts';
+import {
+  openBus,
+  openEventStore,
+  openLease,
+  openMailer,
+  openRateSource,
+  openReadStore,
+} from './adapters.ts';
 import type { Lifecycle } from './lifecycle.ts';
 import { roleNeeds } from './role-needs.ts';
+import { runWhileLeased } from './run-while-leased.ts';
 
 /** bcrypt cost: ~100 ms per hash on these machines, above the OWASP minimum of 10. */
 const BCRYPT_COST = 10;
@@ -121,7 +133,7 @@ export const startRoles = async (
 
   let eventStore: EventStore | undefined;
   if (needs.eventStore) {
-    const store = await openEventStore(config, logger);
+    const store = tracedEventStore(await openEventStore(config, logger));
     eventStore = store;
     lifecycle.onStop('event store', () => store.close());
     readiness.push({ name: 'event store', check: () => store.ping() });
@@ -134,7 +146,7 @@ export const startRoles = async (
     readiness.push({ name: 'read store', check: () => store.ping() });
   }
   const rawBus = await openBus(config, logger);
-  const bus = meteredBus(rawBus, metrics);
+  const bus = tracedBus(meteredBus(rawBus, metrics));
   lifecycle.onStop('bus', () => bus.close());
   readiness.push({
     name: 'bus',
@@ -188,7 +200,7 @@ export const startRoles = async (
   // Started before the projector's mail reaction and so stopped after it: on the embedded
   // bus the reaction's enqueue waits for the notifier to handle the mail.
   if (needs.notifier) {
-    const mailer = openMailer(config, logger);
+    const mailer = tracedMailer(openMailer(config, logger), config.mail);
     lifecycle.onStop('mailer', () => mailer.close());
     const deliveryLog = await openDeliveryLog(config, logger);
     lifecycle.onStop('delivery log', () => deliveryLog.close());
@@ -225,7 +237,12 @@ export const startRoles = async (
     maxBalance: config.maxBalance,
   });
 
-  if (needs.projector && eventStore && readStore && handler) {
+  /** Starts read models, reactions and the rate feed; returns how to stop them. */
+  const startProjection = async (
+    eventStore: EventStore,
+    readStore: ReadStore,
+    handler: CommandHandler,
+  ): Promise<() => Promise<void>> => {
     const projector = new Projector({
       projection: walletReadModels,
       eventStore,
@@ -236,8 +253,6 @@ export const startRoles = async (
       logger: logger.child({ component: 'projector' }),
     });
     await projector.start();
-    lifecycle.onStop('projector', () => projector.stop());
-
     const mailRequests = mailRequestsReaction({
       eventStore,
       readStore,
@@ -246,8 +261,6 @@ export const startRoles = async (
       logger: logger.child({ component: 'mail-requests' }),
     });
     await mailRequests.start();
-    lifecycle.onStop('mail reaction', () => mailRequests.stop());
-
     // For the read-api replicas, which have no event store to follow.
     const revocations = recordRevocationsInReadStore({
       eventStore,
@@ -257,7 +270,6 @@ export const startRoles = async (
     });
     await revocations.prepare();
     await revocations.start();
-    lifecycle.onStop('revoked sessions', () => revocations.stop());
 
     const profiles = createReadModelQueries(readStore);
     const transfers = transferProcess({
@@ -269,7 +281,6 @@ export const startRoles = async (
       logger: logger.child({ component: 'transfer-process' }),
     });
     await transfers.start();
-    lifecycle.onStop('transfer process', () => transfers.stop());
 
     const payments = paymentCallbacksReaction({
       eventStore,
@@ -278,24 +289,54 @@ export const startRoles = async (
       logger: logger.child({ component: 'payment-callbacks' }),
     });
     await payments.start();
-    lifecycle.onStop('payment callbacks', () => payments.stop());
 
     const source = openRateSource(config, logger);
     const feed = startRateFeed({ source, bus, logger });
     await source.start();
-    lifecycle.onStop('rate feed', async () => {
+    return async () => {
       feed.stop();
       await source.stop();
+      await payments.stop();
+      await transfers.stop();
+      await revocations.stop();
+      await mailRequests.stop();
+      await projector.stop();
+    };
+  };
+
+  // One active projector per deployment: replicas wait for the lease, and the read models,
+  // mail requests and rate feed run only in the holder. Embedded, the lease is held at once.
+  if (needs.projector && eventStore && readStore && handler) {
+    const [events, reads, commands] = [eventStore, readStore, handler];
+    const lease = await openLease(config, logger, 'projector');
+    const failed = (error: unknown) => {
+      logger.fatal({ err: error }, 'projector failed to start');
+      void lifecycle.stop().finally(() => process.exit(1));
+    };
+    metrics.leaseHeld.set({ lease: 'projector' }, 0);
+    const work = runWhileLeased({
+      lease,
+      start: () => startProjection(events, reads, commands),
+      onHeld: (held) => metrics.leaseHeld.set({ lease: 'projector' }, held ? 1 : 0),
+      onFailed: failed,
+      logger: logger.child({ component: 'projector-lease' }),
     });
-    if (latestRates) {
-      const arrived = await waitForFirstRates(latestRates, config.ratesStartupWaitMs);
-      if (!arrived) {
-        logger.warn(
-          { waitedMs: config.ratesStartupWaitMs },
-          'no exchange rates yet; serving without them (/ready names the rates until they arrive)',
-        );
+    lifecycle.onStop('projector', () => work.stop());
+    // Embedded, the projector starts before the HTTP server, as it always did; a standby
+    // replica serves /health and /metrics while it waits for the lease.
+    if (config.bus !== 'nats') {
+      await work.started;
+      // This process runs the rate source: trades and rates work from the first request.
+      if (latestRates) {
+        const arrived = await waitForFirstRates(latestRates, config.ratesStartupWaitMs);
+        if (!arrived) {
+          logger.warn(
+            { waitedMs: config.ratesStartupWaitMs },
+            'no exchange rates yet; serving without them (/ready names the rates until they arrive)',
+          );
+        }
       }
-    }
+    } else work.started.catch(failed);
   }
 
   const routes: RouteSpec[] = [];
@@ -359,6 +400,11 @@ export const startRoles = async (
     const [events, reads] = [eventStore, readStore];
     routes.push(
       ...adminRoutes(async () => [await projectionStatus(events, reads, walletReadModels)]),
+    );
+  }
+  if (config.profiling === 'on') {
+    routes.push(
+      ...profilingRoutes({ role: config.role, logger: logger.child({ component: 'profiling' }) }),
     );
   }
   const queries = needs.readApi && readStore ? createReadModelQueries(readStore) : null;

@@ -1,8 +1,13 @@
 import { expect } from 'chai';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { SETTINGS } from '../../infra/config/settings.ts';
+import { CambioProcess } from '../support/cambio-process.ts';
+import { httpClient, registerAndLogin } from '../support/http-client.ts';
 import { ROOT, readText } from './deployment-files.ts';
 
 interface Instruction {
@@ -21,6 +26,22 @@ const instructions = (dockerfile: string): Instruction[] =>
       const [keyword = '', ...rest] = line.split(/\s+/);
       return { keyword: keyword.toUpperCase(), args: rest.join(' ') };
     });
+
+/** Named stages (`FROM image AS name`) and their instructions. */
+const stagesOf = (all: Instruction[]): Map<string, Instruction[]> => {
+  const stages = new Map<string, Instruction[]>();
+  let current: Instruction[] = [];
+  for (const instruction of all) {
+    if (instruction.keyword === 'FROM') {
+      current = [];
+      const name = /\sAS\s+(\S+)$/i.exec(instruction.args)?.[1];
+      if (name !== undefined) stages.set(name, current);
+    } else {
+      current.push(instruction);
+    }
+  }
+  return stages;
+};
 
 /** The final stage: instructions after the last FROM. */
 const finalStage = (all: Instruction[]): Instruction[] =>
@@ -51,6 +72,13 @@ const dockerIgnored = (patterns: string[], path: string): boolean => {
   }
   return ignored;
 };
+
+/** What the image runs: the compiled CLI. */
+const ENTRY = 'dist/infra/cli/main.js';
+
+/** The TypeScript source a file of dist/ is compiled from. */
+const sourceOf = (compiled: string): string =>
+  compiled.replace(/^dist\//, '').replace(/\.js$/, '.ts');
 
 const IMPORT_SPECIFIERS =
   /^\s*(?:import|export)\s+(?!type\b)(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm;
@@ -124,14 +152,43 @@ describe('Dockerfile and .dockerignore', () => {
     expect(keys.filter((key) => key !== 'NODE_ENV' && !settings.has(key))).to.deep.equal([]);
   });
 
-  it('checks /health on the configured port and starts through bin/cambio.js', () => {
+  it('checks /health on the configured port', () => {
     const [healthcheck] = find('HEALTHCHECK');
     expect(healthcheck?.args).to.include('/health');
     expect(healthcheck?.args).to.include('process.env.PORT');
-    expect(find('ENTRYPOINT').map(({ args }) => JSON.parse(args) as unknown)).to.deep.equal([
-      ['node', 'bin/cambio.js'],
-    ]);
     expect(find('CMD').map(({ args }) => JSON.parse(args) as unknown)).to.deep.equal([['start']]);
+  });
+
+  it('starts the compiled CLI with node alone, from dist/ that a build stage emits', () => {
+    expect(find('ENTRYPOINT').map(({ args }) => JSON.parse(args) as unknown)).to.deep.equal([
+      ['node', ENTRY],
+    ]);
+    expect(existsSync(join(ROOT, sourceOf(ENTRY))), sourceOf(ENTRY)).to.equal(true);
+    const { scripts = {} } = JSON.parse(readText('package.json')) as {
+      scripts?: Record<string, string>;
+    };
+    // The server's build, then the web console's bundle.
+    expect(scripts.build).to.match(/^tsc -p tsconfig\.build\.json( && npm run build:console)?$/);
+    const stages = stagesOf(all);
+    const copies = find('COPY').map(({ args }) => args);
+    const fromBuild = copies.find((args) => /\/app\/dist\s+\.\/dist$/.test(args));
+    const buildStage = /--from=(\S+)/.exec(fromBuild ?? '')?.[1] ?? '';
+    expect(
+      stages
+        .get(buildStage)
+        ?.some(({ keyword, args }) => keyword === 'RUN' && args === 'npm run build'),
+      `stage ${buildStage} runs npm run build`,
+    ).to.equal(true);
+    // No sources in the runtime image: only dist/, package.json and production node_modules.
+    expect(copies.filter((args) => !args.startsWith('--from='))).to.deep.equal(['package.json ./']);
+    const deps = copies.find((args) => args.endsWith('/app/node_modules ./node_modules'));
+    const depsStage = /--from=(\S+)/.exec(deps ?? '')?.[1] ?? '';
+    expect(
+      stages
+        .get(depsStage)
+        ?.some(({ keyword, args }) => keyword === 'RUN' && args.includes('npm ci --omit=dev')),
+      `stage ${depsStage} installs production dependencies only`,
+    ).to.equal(true);
   });
 
   it('keeps in the build context every file the entrypoint loads', () => {
@@ -139,11 +196,11 @@ describe('Dockerfile and .dockerignore', () => {
       .split(/\r?\n/)
       .map((line) => line.trim())
       .filter((line) => line !== '' && !line.startsWith('#'));
-    const { files } = runtimeGraph('bin/cambio.js');
+    const { files } = runtimeGraph(sourceOf(ENTRY));
     expect(files.size).to.be.above(50);
     const excluded = [...files]
       .map((file) => relative(ROOT, file))
-      .concat(['package.json', 'package-lock.json'])
+      .concat(['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'])
       .filter((file) => dockerIgnored(patterns, file));
     expect(excluded).to.deep.equal([]);
     for (const left of ['node_modules', 'test/deploy/image.test.ts', '.git', 'data/events.db']) {
@@ -155,12 +212,82 @@ describe('Dockerfile and .dockerignore', () => {
     const { dependencies = {} } = JSON.parse(readText('package.json')) as {
       dependencies?: Record<string, string>;
     };
-    const { packages } = runtimeGraph('bin/cambio.js');
+    const { packages } = runtimeGraph(sourceOf(ENTRY));
     expect(packages.size).to.be.above(5);
     expect([...packages].filter((name) => !(name in dependencies))).to.deep.equal([]);
+    for (const transpiler of ['tsx', 'typescript', 'ts-node', 'esbuild']) {
+      expect(dependencies, transpiler).to.not.have.property(transpiler);
+    }
   });
 
   it('has a package-lock.json for npm ci', () => {
     expect(existsSync(join(ROOT, 'package-lock.json'))).to.equal(true);
+  });
+});
+
+/**
+ * The image without Docker: the build stage's `npm run build` into a temp /app, the deps stage's
+ * `npm ci --omit=dev` beside it, then the final stage's ENTRYPOINT and CMD run from there.
+ */
+describe('the compiled build with production dependencies only', function () {
+  this.timeout(180_000);
+  const run = promisify(execFile);
+  let app: string;
+  let cambio: CambioProcess | undefined;
+
+  before(async () => {
+    app = mkdtempSync(join(tmpdir(), 'cambio-image-'));
+    await run(
+      process.execPath,
+      [
+        join(ROOT, 'node_modules/typescript/bin/tsc'),
+        '-p',
+        'tsconfig.build.json',
+        '--outDir',
+        join(app, 'dist'),
+      ],
+      { cwd: ROOT },
+    );
+    for (const file of ['package.json', 'package-lock.json'])
+      copyFileSync(join(ROOT, file), join(app, file));
+    // --ignore-scripts: the native addon is copied from this checkout's install below rather than
+    // compiled again (minutes on a small machine); the install's contents are what is under test.
+    await run(
+      'npm',
+      ['ci', '--omit=dev', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund'],
+      {
+        cwd: app,
+      },
+    );
+    const addon = 'node_modules/better-sqlite3/build/Release/better_sqlite3.node';
+    mkdirSync(dirname(join(app, addon)), { recursive: true });
+    copyFileSync(join(ROOT, addon), join(app, addon));
+  });
+
+  after(async () => {
+    await cambio?.cleanup();
+    rmSync(app, { recursive: true, force: true });
+  });
+
+  it('has no TypeScript transpiler installed and no TypeScript source to run', () => {
+    for (const transpiler of ['tsx', 'typescript', 'ts-node', 'esbuild']) {
+      expect(existsSync(join(app, 'node_modules', transpiler)), transpiler).to.equal(false);
+    }
+    expect(existsSync(join(app, ENTRY))).to.equal(true);
+    expect(existsSync(join(app, sourceOf(ENTRY)))).to.equal(false);
+  });
+
+  it("starts from the Dockerfile's entrypoint, answers /health and /ready and takes a newcomer", async () => {
+    cambio = await CambioProcess.start({ entry: { script: ENTRY, cwd: app } });
+    const client = httpClient(cambio.baseUrl);
+    expect((await client.get('/health')).status).to.equal(200);
+    expect((await client.get('/ready')).status).to.equal(200);
+    const user = await registerAndLogin(client, cambio.outboxDir);
+    const deposit = await client.post(
+      '/api/user/wallet/deposit',
+      { amount: '10.50' },
+      { token: user.token },
+    );
+    expect(deposit.status, deposit.text).to.equal(200);
   });
 });

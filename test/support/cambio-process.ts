@@ -36,6 +36,8 @@ export interface CambioOptions {
   args?: string[];
   /** Reuse a data directory instead of making a fresh temp one (not removed on cleanup). */
   dataDir?: string;
+  /** Another entrypoint (e.g. a compiled build) and the directory it runs in. */
+  entry?: { script: string; cwd: string };
 }
 
 /** Test defaults: fast rate ticks, so a buy finds fresh prices a moment after start. */
@@ -189,7 +191,7 @@ export class CambioProcess {
 
   private async spawn(): Promise<void> {
     const args = [
-      CAMBIO_BIN,
+      this.options.entry?.script ?? CAMBIO_BIN,
       'start',
       '--port',
       '0',
@@ -200,7 +202,7 @@ export class CambioProcess {
       ...(this.options.args ?? []),
     ];
     const child = spawn(process.execPath, args, {
-      cwd: REPO_ROOT,
+      cwd: this.options.entry?.cwd ?? REPO_ROOT,
       env: cleanEnv({ ...DEFAULT_ENV, ...this.options.env }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
