@@ -1,0 +1,380 @@
+/**
+ * Command throughput benchmark: an authenticated, fsynced deposit against a bare express route.
+ *
+ *   npm run bench -- http          (or: node --import tsx bench/http.ts)
+ *   options: --duration 6 --rounds 3 --connections 64 --wallets 64
+ *            --scenarios bare,spread,hot --log-level warn --synchronous full
+ *            --profile [dir]   writes a .cpuprofile of the Cambio server (all rounds) and prints
+ *                              its top functions by self time
+ *            --summarise <file.cpuprofile>   prints that summary for an existing profile
+ *
+ * Two servers run as child processes, both started before the first round:
+ * - bare: express with one `GET /hello` route and nothing else (the ceiling of this machine);
+ * - cambio: the real embedded server (`bin/cambio.js start`, every role in one process, SQLite
+ *   event store with the given fsync policy, projector, reactions, notifier).
+ * The deposit scenarios send `POST /api/user/wallet/deposit` with a bearer token per wallet:
+ * "spread" gives each connection its own wallet (connection i uses wallet i mod --wallets),
+ * "hot" sends every connection's deposits to one wallet. Tokens are signed with the key the
+ * server derives from CAMBIO_SECRET, so the server verifies them exactly as it verifies a
+ * logged-in user's token.
+ *
+ * Rounds alternate the scenarios (bare, spread, hot, bare, ...) so that a neighbour's load on
+ * this shared machine hits all of them alike; the summary gives medians over the rounds and
+ * each deposit scenario's ratio to the bare route of the same rounds. CPU µs per request is
+ * the server process's user+system CPU time (/proc) over the round divided by its requests.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import express from 'express';
+import { signAccessToken } from '../infra/auth/access-tokens.ts';
+import { loadKeys } from '../infra/auth/secrets.ts';
+
+const BARE_FLAG = '--http-bench-bare-server';
+const REPO_ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const CLOCK_TICKS_PER_SECOND = 100;
+const WARMUP_SECONDS = 2;
+
+type Scenario = 'bare' | 'spread' | 'hot';
+
+interface Options {
+  duration: number;
+  rounds: number;
+  connections: number;
+  wallets: number;
+  scenarios: Scenario[];
+  logLevel: string;
+  synchronous: string;
+  profileDir: string | undefined;
+}
+
+interface Round {
+  scenario: Scenario;
+  requests: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  cpuMicrosPerRequest: number;
+}
+
+// --- the bare server child ----------------------------------------------------------------
+
+const runBareServer = () => {
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/hello', (_req, res) => {
+    res.json({ hello: 'world' });
+  });
+  const server = app.listen(Number(process.env.PORT), '127.0.0.1', () => {
+    process.send?.('ready');
+  });
+  process.on('SIGTERM', () => server.close(() => process.exit(0)));
+};
+
+// --- the benchmark ------------------------------------------------------------------------
+
+const parseOptions = (args: string[]): Options => {
+  const value = (name: string, fallback: string): string => {
+    const index = args.indexOf(`--${name}`);
+    const next = index >= 0 ? args[index + 1] : undefined;
+    return next !== undefined && !next.startsWith('--') ? next : fallback;
+  };
+  const profileIndex = args.indexOf('--profile');
+  const scenarios = value('scenarios', 'bare,spread,hot').split(',') as Scenario[];
+  for (const scenario of scenarios) {
+    if (!['bare', 'spread', 'hot'].includes(scenario)) throw new Error(`unknown ${scenario}`);
+  }
+  return {
+    duration: Number(value('duration', '6')),
+    rounds: Number(value('rounds', '3')),
+    connections: Number(value('connections', '64')),
+    wallets: Number(value('wallets', '64')),
+    scenarios,
+    logLevel: value('log-level', 'warn'),
+    synchronous: value('synchronous', 'full'),
+    profileDir:
+      profileIndex < 0 ? undefined : resolve(value('profile', join(REPO_ROOT, 'bench-profiles'))),
+  };
+};
+
+const freePort = (): Promise<number> =>
+  new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error()),
+      );
+    });
+  });
+
+const waitUntilHealthy = async (url: string, child: ChildProcess, output: () => string) => {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited:\n${output()}`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`server not healthy in 60 s:\n${output()}`);
+};
+
+/** User+system CPU time of a process, in microseconds (all its threads). */
+const cpuMicros = (pid: number): number => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1_000_000) / CLOCK_TICKS_PER_SECOND;
+};
+
+const stopChild = (child: ChildProcess): Promise<void> =>
+  new Promise((resolveStop) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolveStop();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolveStop();
+    });
+    child.kill('SIGTERM');
+  });
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+
+/** The profile's functions by self time, and its share per package / source folder. */
+const summariseProfile = (file: string): string => {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as {
+    nodes: ProfileNode[];
+    samples: number[];
+    timeDeltas: number[];
+  };
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const self = new Map<number, number>();
+  profile.samples.forEach((id, index) => {
+    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0));
+  });
+  // Shares of busy time: idle is what the machine left to others, not a cost.
+  const idleIds = new Set(
+    profile.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id),
+  );
+  for (const id of idleIds) self.delete(id);
+  const total = [...self.values()].reduce((a, b) => a + b, 0);
+  const where = (url: string): string => {
+    const modules = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+    if (modules) return modules[1]!;
+    if (url.startsWith('node:')) return url;
+    const local = url.replace(/^file:\/\//, '').replace(`${REPO_ROOT}/`, '');
+    return local === '' ? '(native/vm)' : local.split('/').slice(0, 2).join('/');
+  };
+  const functions = new Map<string, number>();
+  const places = new Map<string, number>();
+  for (const [id, micros] of self) {
+    const { callFrame } = byId.get(id)!;
+    const name = `${callFrame.functionName || '(anonymous)'} ${where(callFrame.url)}:${callFrame.lineNumber + 1}`;
+    functions.set(name, (functions.get(name) ?? 0) + micros);
+    const place = callFrame.url === '' ? callFrame.functionName : where(callFrame.url);
+    places.set(place, (places.get(place) ?? 0) + micros);
+  }
+  const top = (map: Map<string, number>, count: number) =>
+    [...map]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, count)
+      .map(([name, micros]) => `  ${((100 * micros) / total).toFixed(1).padStart(5)}%  ${name}`)
+      .join('\n');
+  return `${(total / 1e6).toFixed(1)} s busy; top functions by share of busy self time:\n${top(functions, 25)}\nby package or source folder:\n${top(places, 20)}`;
+};
+
+const main = async () => {
+  const options = parseOptions(process.argv.slice(2));
+  const dataDir = mkdtempSync(join(tmpdir(), 'cambio-bench-http-'));
+  const secret = randomBytes(32).toString('base64url');
+  const [barePort, cambioPort] = [await freePort(), await freePort()];
+  let output = '';
+
+  const bare = spawn(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(import.meta.url), BARE_FLAG],
+    {
+      env: { ...process.env, PORT: String(barePort) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
+  if (options.profileDir) mkdirSync(options.profileDir, { recursive: true });
+  const profileArgs = options.profileDir
+    ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`]
+    : [];
+  const cambio = spawn(
+    process.execPath,
+    [...profileArgs, join(REPO_ROOT, 'bin', 'cambio.js'), 'start', '--port', String(cambioPort)],
+    {
+      env: {
+        ...process.env,
+        CAMBIO_DATA_DIR: dataDir,
+        CAMBIO_SECRET: secret,
+        SQLITE_SYNCHRONOUS: options.synchronous,
+        LOG_LEVEL: options.logLevel,
+        AUTH_RATE_LIMIT_PER_MINUTE: '0',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-20_000);
+  };
+  cambio.stdout.on('data', keep);
+  cambio.stderr.on('data', keep);
+  const profilesBefore = new Set(options.profileDir ? readdirSync(options.profileDir) : []);
+
+  try {
+    await waitUntilHealthy(`http://127.0.0.1:${barePort}/hello`, bare, () => '');
+    await waitUntilHealthy(`http://127.0.0.1:${cambioPort}/health`, cambio, () => output);
+
+    const settings = {
+      key: loadKeys(secret, dataDir).accessToken,
+      issuer: 'cambio',
+      audience: 'cambio-api',
+      ttlSeconds: 3600,
+    };
+    const tokenOf = (userId: string) =>
+      signAccessToken(settings, { userId, sessionId: randomUUID(), roles: [] });
+    const spreadTokens = Array.from({ length: options.wallets }, () => tokenOf(randomUUID()));
+    const hotToken = tokenOf(randomUUID());
+
+    const target = (scenario: Scenario): autocannon.Options => {
+      if (scenario === 'bare') {
+        return { url: `http://127.0.0.1:${barePort}/hello` };
+      }
+      let nextWallet = 0;
+      return {
+        url: `http://127.0.0.1:${cambioPort}/api/user/wallet/deposit`,
+        method: 'POST',
+        body: '{"amount":"1.25"}',
+        requests: [
+          {
+            // Each connection keeps one token (context is per connection).
+            setupRequest: (request, context: { token?: string }) => {
+              context.token ??=
+                scenario === 'hot' ? hotToken : spreadTokens[nextWallet++ % spreadTokens.length]!;
+              return {
+                ...request,
+                headers: {
+                  'content-type': 'application/json',
+                  authorization: `Bearer ${context.token}`,
+                },
+              };
+            },
+          },
+        ],
+      };
+    };
+
+    const pidOf = (scenario: Scenario) => (scenario === 'bare' ? bare.pid! : cambio.pid!);
+    const runRound = async (scenario: Scenario, seconds: number): Promise<Round> => {
+      const pid = pidOf(scenario);
+      const cpuBefore = cpuMicros(pid);
+      const result = await autocannon({
+        ...target(scenario),
+        connections: options.connections,
+        duration: seconds,
+      });
+      const cpu = cpuMicros(pid) - cpuBefore;
+      const requests = result.requests.total;
+      return {
+        scenario,
+        requests,
+        rps: requests / seconds,
+        p50: result.latency.p50,
+        p99: result.latency.p99,
+        errors: result.errors + result.timeouts,
+        non2xx: result.non2xx,
+        cpuMicrosPerRequest: requests > 0 ? cpu / requests : NaN,
+      };
+    };
+
+    console.log(
+      `http bench: ${options.connections} connections, ${options.rounds} rounds of ${options.duration} s, ` +
+        `${options.wallets} wallets spread, SQLITE_SYNCHRONOUS=${options.synchronous}, LOG_LEVEL=${options.logLevel}, ` +
+        `${availableParallelism()} cores, load ${loadavg()
+          .map((l) => l.toFixed(2))
+          .join(' ')}`,
+    );
+    for (const scenario of options.scenarios) await runRound(scenario, WARMUP_SECONDS);
+
+    const rounds: Round[] = [];
+    for (let round = 1; round <= options.rounds; round++) {
+      for (const scenario of options.scenarios) {
+        const result = await runRound(scenario, options.duration);
+        rounds.push(result);
+        console.log(
+          `round ${round} ${scenario.padEnd(6)} ${result.rps.toFixed(0).padStart(6)} req/s  ` +
+            `p50 ${String(result.p50).padStart(4)} ms  p99 ${String(result.p99).padStart(4)} ms  ` +
+            `${result.cpuMicrosPerRequest.toFixed(0).padStart(5)} µs CPU/req` +
+            (result.errors || result.non2xx
+              ? `  errors ${result.errors} non-2xx ${result.non2xx}`
+              : ''),
+        );
+      }
+    }
+
+    const of = (scenario: Scenario) => rounds.filter((r) => r.scenario === scenario);
+    const bareRps = median(of('bare').map((r) => r.rps));
+    console.log('\nscenario  req/s (median)  p50 ms  p99 ms  CPU µs/req  ratio to bare');
+    for (const scenario of options.scenarios) {
+      const rs = of(scenario);
+      const rps = median(rs.map((r) => r.rps));
+      const ratio = options.scenarios.includes('bare') ? (rps / bareRps).toFixed(2) : '-';
+      console.log(
+        `${scenario.padEnd(8)}  ${rps.toFixed(0).padStart(14)}  ${median(rs.map((r) => r.p50))
+          .toFixed(0)
+          .padStart(6)}  ${median(rs.map((r) => r.p99))
+          .toFixed(0)
+          .padStart(6)}  ${median(rs.map((r) => r.cpuMicrosPerRequest))
+          .toFixed(0)
+          .padStart(10)}  ${ratio.padStart(13)}`,
+      );
+    }
+    const failures = rounds.reduce((sum, r) => sum + r.errors + r.non2xx, 0);
+    if (failures > 0) console.log(`\nWARNING: ${failures} failed requests (errors or non-2xx)`);
+  } finally {
+    await Promise.all([stopChild(bare), stopChild(cambio)]);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  if (options.profileDir) {
+    // One profile per thread (tsx runs a loader thread); the main thread's is the largest.
+    const written = readdirSync(options.profileDir)
+      .filter((file) => file.endsWith('.cpuprofile') && !profilesBefore.has(file))
+      .map((file) => join(options.profileDir!, file))
+      .sort((a, b) => statSync(b).size - statSync(a).size);
+    if (written[0] === undefined) {
+      console.log('\nno profile written (server did not exit cleanly?)');
+    } else {
+      console.log(`\nprofile of the Cambio server's main thread: ${written[0]}`);
+      console.log(summariseProfile(written[0]));
+    }
+  }
+};
+
+const summariseIndex = process.argv.indexOf('--summarise');
+if (process.argv.includes(BARE_FLAG)) runBareServer();
+else if (summariseIndex > 0) console.log(summariseProfile(process.argv[summariseIndex + 1]!));
+else await main();
