@@ -24,7 +24,7 @@
  * the server process's user+system CPU time (/proc) over the round divided by its requests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createSecretKey, randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -250,7 +250,7 @@ const main = async () => {
     await waitUntilHealthy(`http://127.0.0.1:${cambioPort}/health`, cambio, () => output);
 
     const settings = {
-      key: loadKeys(secret, dataDir).accessToken,
+      key: createSecretKey(loadKeys(secret, dataDir).accessToken),
       issuer: 'cambio',
       audience: 'cambio-api',
       ttlSeconds: 3600,
