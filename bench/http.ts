@@ -6,7 +6,8 @@
  *            --scenarios bare,spread,hot --log-level warn --synchronous full
  *            --profile [dir]   writes a .cpuprofile of the Cambio server (all rounds) and prints
  *                              its top functions by self time
- *            --summarise <file.cpuprofile>   prints that summary for an existing profile
+ *            --summarise <file.cpuprofile> [--window <from µs> <to µs>]   prints that summary
+ *                              for an existing profile (the window: monotonic clock)
  *
  * Two servers run as child processes, both started before the first round:
  * - bare: express with one `GET /hello` route and nothing else (the ceiling of this machine);
@@ -162,16 +163,27 @@ interface ProfileNode {
 }
 
 /** The profile's functions by self time, and its share per package / source folder. */
-const summariseProfile = (file: string): string => {
+/** Microseconds on the monotonic clock, which V8 profiles use too and every process shares. */
+const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n);
+
+/**
+ * Summarises the samples taken within [from, to] (monotonic µs; the measured rounds, so that
+ * start-up and shutdown do not count).
+ */
+const summariseProfile = (file: string, from = 0, to = Infinity): string => {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as {
     nodes: ProfileNode[];
     samples: number[];
     timeDeltas: number[];
+    startTime: number;
   };
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const self = new Map<number, number>();
+  let at = profile.startTime;
   profile.samples.forEach((id, index) => {
-    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0));
+    const delta = profile.timeDeltas[index] ?? 0;
+    at += delta;
+    if (at >= from && at <= to) self.set(id, (self.get(id) ?? 0) + delta);
   });
   // Shares of busy time: idle is what the machine left to others, not a cost.
   const idleIds = new Set(
@@ -195,13 +207,27 @@ const summariseProfile = (file: string): string => {
     const place = callFrame.url === '' ? callFrame.functionName : where(callFrame.url);
     places.set(place, (places.get(place) ?? 0) + micros);
   }
+  // Inclusive: a sample counts once for every package or folder on its stack.
+  const parentOf = new Map<number, number>();
+  for (const node of profile.nodes) {
+    for (const child of node.children ?? []) parentOf.set(child, node.id);
+  }
+  const inclusive = new Map<string, number>();
+  for (const [id, micros] of self) {
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parentOf.get(at)) {
+      const { url } = byId.get(at)!.callFrame;
+      if (url !== '') seen.add(where(url));
+    }
+    for (const place of seen) inclusive.set(place, (inclusive.get(place) ?? 0) + micros);
+  }
   const top = (map: Map<string, number>, count: number) =>
     [...map]
       .sort((a, b) => b[1] - a[1])
       .slice(0, count)
       .map(([name, micros]) => `  ${((100 * micros) / total).toFixed(1).padStart(5)}%  ${name}`)
       .join('\n');
-  return `${(total / 1e6).toFixed(1)} s busy; top functions by share of busy self time:\n${top(functions, 25)}\nby package or source folder:\n${top(places, 20)}`;
+  return `${(total / 1e6).toFixed(1)} s busy; top functions by share of busy self time:\n${top(functions, 25)}\nself time by package or source folder:\n${top(places, 20)}\ninclusive time (on the stack) by package or source folder:\n${top(inclusive, 30)}`;
 };
 
 const main = async () => {
@@ -210,6 +236,7 @@ const main = async () => {
   const secret = randomBytes(32).toString('base64url');
   const [barePort, cambioPort] = [await freePort(), await freePort()];
   let output = '';
+  const window = { from: 0, to: Infinity };
 
   const bare = spawn(
     process.execPath,
@@ -321,6 +348,7 @@ const main = async () => {
     for (const scenario of options.scenarios) await runRound(scenario, WARMUP_SECONDS);
 
     const rounds: Round[] = [];
+    window.from = monotonicMicros();
     for (let round = 1; round <= options.rounds; round++) {
       for (const scenario of options.scenarios) {
         const result = await runRound(scenario, options.duration);
@@ -336,6 +364,7 @@ const main = async () => {
       }
     }
 
+    window.to = monotonicMicros();
     const of = (scenario: Scenario) => rounds.filter((r) => r.scenario === scenario);
     const bareRps = median(of('bare').map((r) => r.rps));
     console.log('\nscenario  req/s (median)  p50 ms  p99 ms  CPU µs/req  ratio to bare');
@@ -369,12 +398,19 @@ const main = async () => {
       console.log('\nno profile written (server did not exit cleanly?)');
     } else {
       console.log(`\nprofile of the Cambio server's main thread: ${written[0]}`);
-      console.log(summariseProfile(written[0]));
+      console.log(
+        `(samples of the measured rounds only: --summarise ${written[0]} --window ${window.from} ${window.to})`,
+      );
+      console.log(summariseProfile(written[0], window.from, window.to));
     }
   }
 };
 
 const summariseIndex = process.argv.indexOf('--summarise');
 if (process.argv.includes(BARE_FLAG)) runBareServer();
-else if (summariseIndex > 0) console.log(summariseProfile(process.argv[summariseIndex + 1]!));
-else await main();
+else if (summariseIndex > 0) {
+  const windowIndex = process.argv.indexOf('--window');
+  const [from, to] =
+    windowIndex > 0 ? process.argv.slice(windowIndex + 1, windowIndex + 3).map(Number) : [];
+  console.log(summariseProfile(process.argv[summariseIndex + 1]!, from, to));
+} else await main();
