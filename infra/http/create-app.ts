@@ -1,11 +1,10 @@
 import cors from 'cors';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics/metrics.ts';
 import { jsonBody } from './json-body.ts';
 import { requireJson } from './require-json.ts';
-import { requestId } from './request-id.ts';
+import { accessLog, requestLoggerOnDemand } from './access-log.ts';
 import { HttpProblem, toProblem } from './problem.ts';
 import { readinessRouter, type ReadinessCheck } from './readiness.ts';
 
@@ -44,23 +43,10 @@ export const createHttpApp = (options: HttpAppOptions): Express => {
   app.set('trust proxy', options.trustProxy ?? 'loopback');
   app.set('query parser', 'simple');
 
+  requestLoggerOnDemand(app.request, options.logger);
   app.use(
-    pinoHttp({
-      logger: options.logger,
-      genReqId: requestId,
-      customLogLevel: (_req, res, error) =>
-        error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-      autoLogging: {
-        ignore: (req) => req.url === '/health' || req.url === '/metrics' || req.url === '/ready',
-      },
-      serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({
-          id: req.id,
-          method: req.method,
-          url: req.url,
-        }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
+    accessLog(options.logger, {
+      ignore: (url) => url === '/health' || url === '/metrics' || url === '/ready',
     }),
   );
   app.use((req, res, next) => {
