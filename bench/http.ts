@@ -6,6 +6,9 @@
  *            --scenarios bare,spread,hot --log-level warn --synchronous full
  *            --profile [dir]   writes a .cpuprofile of the Cambio server (all rounds) and prints
  *                              its top functions by self time
+ *            --compare <checkout>[,<checkout>]   also runs the deposit scenarios against the
+ *                              server of another checkout (e.g. a worktree of an older commit),
+ *                              alternating with this one's in the same run: before/after tables
  *            --summarise <file.cpuprofile> [--window <from µs> <to µs>]   prints that summary
  *                              for an existing profile (the window: monotonic clock)
  *
@@ -29,7 +32,7 @@ import { createSecretKey, randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import express from 'express';
@@ -52,10 +55,12 @@ interface Options {
   logLevel: string;
   synchronous: string;
   profileDir: string | undefined;
+  /** Other checkouts whose servers run the deposit scenarios beside this one's. */
+  compare: string[];
 }
 
 interface Round {
-  scenario: Scenario;
+  name: string;
   requests: number;
   rps: number;
   p50: number;
@@ -102,6 +107,10 @@ const parseOptions = (args: string[]): Options => {
     synchronous: value('synchronous', 'full'),
     profileDir:
       profileIndex < 0 ? undefined : resolve(value('profile', join(REPO_ROOT, 'bench-profiles'))),
+    compare: value('compare', '')
+      .split(',')
+      .filter((dir) => dir !== '')
+      .map((dir) => resolve(dir)),
   };
 };
 
@@ -230,30 +239,36 @@ const summariseProfile = (file: string, from = 0, to = Infinity): string => {
   return `${(total / 1e6).toFixed(1)} s busy; top functions by share of busy self time:\n${top(functions, 25)}\nself time by package or source folder:\n${top(places, 20)}\ninclusive time (on the stack) by package or source folder:\n${top(inclusive, 30)}`;
 };
 
-const main = async () => {
-  const options = parseOptions(process.argv.slice(2));
-  const dataDir = mkdtempSync(join(tmpdir(), 'cambio-bench-http-'));
-  const secret = randomBytes(32).toString('base64url');
-  const [barePort, cambioPort] = [await freePort(), await freePort()];
-  let output = '';
-  const window = { from: 0, to: Infinity };
+interface CambioServer {
+  /** '' for this checkout, else the compared checkout's folder name. */
+  label: string;
+  child: ChildProcess;
+  port: number;
+  spreadTokens: string[];
+  hotToken: string;
+  output: () => string;
+}
 
-  const bare = spawn(
+/** Starts the real embedded server of the checkout at `root` on a fresh data directory. */
+const startCambio = async (
+  root: string,
+  label: string,
+  options: Options,
+  dataDirs: string[],
+): Promise<CambioServer> => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'cambio-bench-http-'));
+  dataDirs.push(dataDir);
+  const secret = randomBytes(32).toString('base64url');
+  const port = await freePort();
+  const profileArgs =
+    options.profileDir && label === ''
+      ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`]
+      : [];
+  const child = spawn(
     process.execPath,
-    [...process.execArgv, fileURLToPath(import.meta.url), BARE_FLAG],
+    [...profileArgs, join(root, 'bin', 'cambio.js'), 'start', '--port', String(port)],
     {
-      env: { ...process.env, PORT: String(barePort) },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    },
-  );
-  if (options.profileDir) mkdirSync(options.profileDir, { recursive: true });
-  const profileArgs = options.profileDir
-    ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`]
-    : [];
-  const cambio = spawn(
-    process.execPath,
-    [...profileArgs, join(REPO_ROOT, 'bin', 'cambio.js'), 'start', '--port', String(cambioPort)],
-    {
+      cwd: root,
       env: {
         ...process.env,
         CAMBIO_DATA_DIR: dataDir,
@@ -265,69 +280,124 @@ const main = async () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
+  let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-20_000);
   };
-  cambio.stdout.on('data', keep);
-  cambio.stderr.on('data', keep);
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  await waitUntilHealthy(`http://127.0.0.1:${port}/health`, child, () => output);
+  const settings = {
+    key: createSecretKey(loadKeys(secret, dataDir).accessToken),
+    issuer: 'cambio',
+    audience: 'cambio-api',
+    ttlSeconds: 3600,
+  };
+  const tokenOf = (userId: string) =>
+    signAccessToken(settings, { userId, sessionId: randomUUID(), roles: [] });
+  return {
+    label,
+    child,
+    port,
+    spreadTokens: Array.from({ length: options.wallets }, () => tokenOf(randomUUID())),
+    hotToken: tokenOf(randomUUID()),
+    output: () => output,
+  };
+};
+
+const main = async () => {
+  const options = parseOptions(process.argv.slice(2));
+  const barePort = await freePort();
+  const window = { from: 0, to: Infinity };
+  const dataDirs: string[] = [];
+  const children: ChildProcess[] = [];
+
+  const bare = spawn(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(import.meta.url), BARE_FLAG],
+    {
+      env: { ...process.env, PORT: String(barePort) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
+  children.push(bare);
+  if (options.profileDir) mkdirSync(options.profileDir, { recursive: true });
   const profilesBefore = new Set(options.profileDir ? readdirSync(options.profileDir) : []);
 
   try {
     await waitUntilHealthy(`http://127.0.0.1:${barePort}/hello`, bare, () => '');
-    await waitUntilHealthy(`http://127.0.0.1:${cambioPort}/health`, cambio, () => output);
+    const servers: CambioServer[] = [];
+    for (const [root, label] of [
+      [REPO_ROOT, ''],
+      ...options.compare.map((dir) => [dir, basename(dir)]),
+    ] as const) {
+      const server = await startCambio(root, label, options, dataDirs);
+      children.push(server.child);
+      servers.push(server);
+    }
 
-    const settings = {
-      key: createSecretKey(loadKeys(secret, dataDir).accessToken),
-      issuer: 'cambio',
-      audience: 'cambio-api',
-      ttlSeconds: 3600,
-    };
-    const tokenOf = (userId: string) =>
-      signAccessToken(settings, { userId, sessionId: randomUUID(), roles: [] });
-    const spreadTokens = Array.from({ length: options.wallets }, () => tokenOf(randomUUID()));
-    const hotToken = tokenOf(randomUUID());
-
-    const target = (scenario: Scenario): autocannon.Options => {
+    /** A round's name: the scenario, and which checkout unless it is this one. */
+    interface Target {
+      name: string;
+      scenario: Scenario;
+      pid: number;
+      options: autocannon.Options;
+    }
+    const targets: Target[] = options.scenarios.flatMap((scenario): Target[] => {
       if (scenario === 'bare') {
-        return { url: `http://127.0.0.1:${barePort}/hello` };
-      }
-      let nextWallet = 0;
-      return {
-        url: `http://127.0.0.1:${cambioPort}/api/user/wallet/deposit`,
-        method: 'POST',
-        body: '{"amount":"1.25"}',
-        requests: [
+        return [
           {
-            // Each connection keeps one token (context is per connection).
-            setupRequest: (request, context: { token?: string }) => {
-              context.token ??=
-                scenario === 'hot' ? hotToken : spreadTokens[nextWallet++ % spreadTokens.length]!;
-              return {
-                ...request,
-                headers: {
-                  'content-type': 'application/json',
-                  authorization: `Bearer ${context.token}`,
-                },
-              };
-            },
+            name: 'bare',
+            scenario,
+            pid: bare.pid!,
+            options: { url: `http://127.0.0.1:${barePort}/hello` },
           },
-        ],
-      };
-    };
+        ];
+      }
+      return servers.map((server) => {
+        let nextWallet = 0;
+        return {
+          name: server.label === '' ? scenario : `${scenario}@${server.label}`,
+          scenario,
+          pid: server.child.pid!,
+          options: {
+            url: `http://127.0.0.1:${server.port}/api/user/wallet/deposit`,
+            method: 'POST',
+            body: '{"amount":"1.25"}',
+            requests: [
+              {
+                // Each connection keeps one token (context is per connection).
+                setupRequest: (request, context: { token?: string }) => {
+                  context.token ??=
+                    scenario === 'hot'
+                      ? server.hotToken
+                      : server.spreadTokens[nextWallet++ % server.spreadTokens.length]!;
+                  return {
+                    ...request,
+                    headers: {
+                      'content-type': 'application/json',
+                      authorization: `Bearer ${context.token}`,
+                    },
+                  };
+                },
+              },
+            ],
+          },
+        };
+      });
+    });
 
-    const pidOf = (scenario: Scenario) => (scenario === 'bare' ? bare.pid! : cambio.pid!);
-    const runRound = async (scenario: Scenario, seconds: number): Promise<Round> => {
-      const pid = pidOf(scenario);
-      const cpuBefore = cpuMicros(pid);
+    const runRound = async (target: Target, seconds: number): Promise<Round> => {
+      const cpuBefore = cpuMicros(target.pid);
       const result = await autocannon({
-        ...target(scenario),
+        ...target.options,
         connections: options.connections,
         duration: seconds,
       });
-      const cpu = cpuMicros(pid) - cpuBefore;
+      const cpu = cpuMicros(target.pid) - cpuBefore;
       const requests = result.requests.total;
       return {
-        scenario,
+        name: target.name,
         requests,
         rps: requests / seconds,
         p50: result.latency.p50,
@@ -343,18 +413,20 @@ const main = async () => {
         `${options.wallets} wallets spread, SQLITE_SYNCHRONOUS=${options.synchronous}, LOG_LEVEL=${options.logLevel}, ` +
         `${availableParallelism()} cores, load ${loadavg()
           .map((l) => l.toFixed(2))
-          .join(' ')}`,
+          .join(' ')}` +
+        (options.compare.length ? `, compared with ${options.compare.join(', ')}` : ''),
     );
-    for (const scenario of options.scenarios) await runRound(scenario, WARMUP_SECONDS);
+    for (const target of targets) await runRound(target, WARMUP_SECONDS);
 
     const rounds: Round[] = [];
+    const width = Math.max(...targets.map((t) => t.name.length));
     window.from = monotonicMicros();
     for (let round = 1; round <= options.rounds; round++) {
-      for (const scenario of options.scenarios) {
-        const result = await runRound(scenario, options.duration);
+      for (const target of targets) {
+        const result = await runRound(target, options.duration);
         rounds.push(result);
         console.log(
-          `round ${round} ${scenario.padEnd(6)} ${result.rps.toFixed(0).padStart(6)} req/s  ` +
+          `round ${round} ${target.name.padEnd(width)} ${result.rps.toFixed(0).padStart(6)} req/s  ` +
             `p50 ${String(result.p50).padStart(4)} ms  p99 ${String(result.p99).padStart(4)} ms  ` +
             `${result.cpuMicrosPerRequest.toFixed(0).padStart(5)} µs CPU/req` +
             (result.errors || result.non2xx
@@ -363,17 +435,19 @@ const main = async () => {
         );
       }
     }
-
     window.to = monotonicMicros();
-    const of = (scenario: Scenario) => rounds.filter((r) => r.scenario === scenario);
+
+    const of = (name: string) => rounds.filter((r) => r.name === name);
     const bareRps = median(of('bare').map((r) => r.rps));
-    console.log('\nscenario  req/s (median)  p50 ms  p99 ms  CPU µs/req  ratio to bare');
-    for (const scenario of options.scenarios) {
-      const rs = of(scenario);
+    console.log(
+      `\n${'scenario'.padEnd(width)}  req/s (median)  p50 ms  p99 ms  CPU µs/req  ratio to bare`,
+    );
+    for (const { name } of targets) {
+      const rs = of(name);
       const rps = median(rs.map((r) => r.rps));
       const ratio = options.scenarios.includes('bare') ? (rps / bareRps).toFixed(2) : '-';
       console.log(
-        `${scenario.padEnd(8)}  ${rps.toFixed(0).padStart(14)}  ${median(rs.map((r) => r.p50))
+        `${name.padEnd(width)}  ${rps.toFixed(0).padStart(14)}  ${median(rs.map((r) => r.p50))
           .toFixed(0)
           .padStart(6)}  ${median(rs.map((r) => r.p99))
           .toFixed(0)
@@ -385,8 +459,8 @@ const main = async () => {
     const failures = rounds.reduce((sum, r) => sum + r.errors + r.non2xx, 0);
     if (failures > 0) console.log(`\nWARNING: ${failures} failed requests (errors or non-2xx)`);
   } finally {
-    await Promise.all([stopChild(bare), stopChild(cambio)]);
-    rmSync(dataDir, { recursive: true, force: true });
+    await Promise.all(children.map(stopChild));
+    for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
   }
   if (options.profileDir) {
     // One profile per thread (tsx runs a loader thread); the main thread's is the largest.
