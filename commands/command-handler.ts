@@ -145,8 +145,16 @@ const decideInTurn = <C, S, E extends DomainEvent>(
         );
         continue;
       }
+      // Folded as a reader of the stream would fold them, so the cache matches a reload.
       let next = state;
-      for (const event of decision.events) next = aggregate.decider.evolve(next, event);
+      for (const event of decision.events) {
+        const lifted = aggregate.upcast(
+          event.type,
+          event.data as JsonObject,
+          aggregate.schemaVersion,
+        );
+        if (lifted !== null) next = aggregate.decider.evolve(next, lifted);
+      }
       // A refused command's events (a wrong code counted) must not answer a retry as success.
       const recordKey = decision.error === undefined ? context.idempotencyKey : undefined;
       const commandId = randomUUID();
