@@ -439,6 +439,27 @@ describe('commands: the command handler', function () {
       expect(await stream()).to.have.length(251);
     });
 
+    it('replays on another replica: a retry sent to another process finds the key in the stream', async () => {
+      const replicaA = handlerOn(store);
+      const replicaB = handlerOn(await openStore());
+      // B has this stream cached from before A's keyed command.
+      await replicaB.handle(tally, streamId, { type: 'Add', amount: 1 }, contextAt(T0));
+      const first = await replicaA.handle(
+        tally,
+        streamId,
+        { type: 'Add', amount: 2 },
+        contextAt(T0, 'k'),
+      );
+      const retry = await replicaB.handle(
+        tally,
+        streamId,
+        { type: 'Add', amount: 2 },
+        contextAt(T0 + HOUR, 'k'),
+      );
+      expect(retry).to.deep.include({ replayed: true, state: first.state, events: first.events });
+      expect(await stream()).to.have.length(2);
+    });
+
     it('forgets a key 24 hours after its first run: the same key then runs as a new request', async () => {
       let now = T0;
       const handler = handlerOn(store, { clock: () => now });
