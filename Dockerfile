@@ -14,6 +14,16 @@ COPY package.json package-lock.json ./
 # tsx is a runtime dependency: bin/cambio.js runs the TypeScript sources through it.
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
+# The web console is bundled here with the development dependencies (esbuild, preact); the
+# runtime image gets the bundle only. No install scripts: nothing native is needed to bundle.
+FROM node:20-bookworm-slim AS console
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY console ./console
+COPY domain ./domain
+RUN node --import tsx console/build.ts
+
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
@@ -23,6 +33,7 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 # Sources stay owned by root: the service user can read the code but not change it.
 COPY . .
+COPY --from=console /app/console/dist ./console/dist
 # Created here, owned by the service user, so a fresh named volume mounted on it inherits that.
 RUN mkdir -p /data && chown node:node /data
 VOLUME ["/data"]

@@ -7,6 +7,7 @@ import {
 import type {
   RegistrationCommand,
   RegistrationEvent,
+  RegistrationPolicy,
   RegistrationState,
 } from '../domain/user/index.ts';
 import { isRegistrationEvent } from '../domain/user/registration-events.ts';
@@ -31,29 +32,41 @@ import type { JsonObject } from '../ports/event-store.ts';
 import {
   upcastWalletEvent,
   walletDecider,
+  walletDeciderWith,
+  type WalletLimits,
   WALLET_EVENT_SCHEMA_VERSION,
   type WalletCommand,
   type WalletEvent,
   type WalletState,
 } from '../domain/wallet/index.ts';
 import type { Aggregate } from './command-handler.ts';
+import {
+  SIGN_IN_GUARD_EVENT_TYPES,
+  SIGN_IN_GUARD_SCHEMA_VERSION,
+  signInGuardDecider,
+  type SignInGuardCommand,
+  type SignInGuardEvent,
+  type SignInGuardState,
+  type SignInPolicy,
+} from '../domain/session/sign-in-guard.ts';
 
 /** The aggregates the command handler runs, each with its decider and upcaster. */
 
-export const registrationAggregate: Aggregate<
-  RegistrationCommand,
-  RegistrationState,
-  RegistrationEvent
-> = {
+/** The registration aggregate with a policy (attempt limits, guess budget) from settings. */
+export const registrationAggregateFor = (
+  policy: Partial<RegistrationPolicy>,
+): Aggregate<RegistrationCommand, RegistrationState, RegistrationEvent> => ({
   name: 'registration',
-  decider: registrationDecider(),
+  decider: registrationDecider(policy),
   schemaVersion: USER_EVENT_SCHEMA_VERSION,
   upcast: (type, data, schemaVersion) => {
     const event: DomainEvent = { type, data };
     if (!isRegistrationEvent(event)) return null;
     return upcastUserEvent(event, schemaVersion) as RegistrationEvent;
   },
-};
+});
+
+export const registrationAggregate = registrationAggregateFor({});
 
 export const sessionAggregate: Aggregate<SessionCommand, SessionState, SessionEvent> = {
   name: 'session',
@@ -70,6 +83,14 @@ export const walletAggregate: Aggregate<WalletCommand, WalletState, WalletEvent>
   upcast: upcastWalletEvent,
 };
 
+/** The wallet aggregate under the operator's deposit and balance limits (settings). */
+export const walletAggregateWith = (
+  limits: WalletLimits,
+): Aggregate<WalletCommand, WalletState, WalletEvent> => ({
+  ...walletAggregate,
+  decider: walletDeciderWith(limits),
+});
+
 export const userAggregate: Aggregate<UserCommand, UserState, UserEvent> = {
   name: 'user',
   decider: userDecider,
@@ -80,3 +101,15 @@ export const userAggregate: Aggregate<UserCommand, UserState, UserEvent> = {
     return upcastUserEvent(event, schemaVersion) as UserEvent;
   },
 };
+
+export const signInGuardAggregate = (
+  policy: SignInPolicy,
+): Aggregate<SignInGuardCommand, SignInGuardState, SignInGuardEvent> => ({
+  name: 'sign-in-guard',
+  decider: signInGuardDecider(policy),
+  schemaVersion: SIGN_IN_GUARD_SCHEMA_VERSION,
+  upcast: (type: string, data: JsonObject) =>
+    SIGN_IN_GUARD_EVENT_TYPES.includes(type)
+      ? ({ type, data } as unknown as SignInGuardEvent)
+      : null,
+});

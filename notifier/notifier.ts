@@ -2,11 +2,13 @@ import type { Logger } from 'pino';
 import type { Bus, QueueConsumer, QueueMessage } from '../ports/bus.ts';
 import type { DeliveryLog } from '../ports/delivery-log.ts';
 import type { Mailer } from '../ports/mailer.ts';
-import { MAIL_QUEUE, type MailRequest } from '../ports/mail-requests.ts';
+import { MAIL_QUEUE, isMailRequest, type MailRequest } from '../ports/mail-requests.ts';
+import type { Mail } from '../ports/mailer.ts';
 import { createRecentIds } from '../infra/bus/recent-ids.ts';
 import { createMemoryDeliveryLog } from '../infra/delivery-log/memory-delivery-log.ts';
 import { isPermanentMailError } from './permanent-mail-error.ts';
 import { renderVerificationMail } from './verification-mail.ts';
+import { renderRegistrationAttemptMail, renderSignInLockedMail } from './security-mails.ts';
 
 /** What became of one delivery of a mail request (the `outcome` label of the mail metric). */
 export type MailOutcome = 'sent' | 'duplicate' | 'failed' | 'parked';
@@ -38,14 +40,16 @@ const SENT_HERE_CAPACITY = 10_000;
 export const mailBackoffMs = (deliveryCount: number): number =>
   Math.min(300_000, 1000 * 2 ** (deliveryCount - 1));
 
-const isMailRequest = (data: unknown): data is MailRequest =>
-  typeof data === 'object' &&
-  data !== null &&
-  (data as MailRequest).kind === 'verification' &&
-  typeof (data as MailRequest).to === 'string' &&
-  typeof (data as MailRequest).code === 'string' &&
-  typeof (data as MailRequest).eventId === 'string' &&
-  typeof (data as MailRequest).expiresAt === 'string';
+export const renderMail = (request: MailRequest): Mail => {
+  switch (request.kind) {
+    case 'verification':
+      return renderVerificationMail(request);
+    case 'registration-attempt':
+      return renderRegistrationAttemptMail(request);
+    case 'sign-in-locked':
+      return renderSignInLockedMail(request);
+  }
+};
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -113,7 +117,7 @@ export const mailHandler = (options: NotifierOptions) => {
       );
       return;
     }
-    const mail = renderVerificationMail(request);
+    const mail = renderMail(request);
     try {
       await mailer.send(mail);
     } catch (error) {

@@ -1,7 +1,7 @@
 import type { Mail } from '../ports/mailer.ts';
 import type { VerificationMailRequest } from '../ports/mail-requests.ts';
 
-const escapeHtml = (text: string): string =>
+export const escapeHtml = (text: string): string =>
   text.replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,

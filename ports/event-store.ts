@@ -35,7 +35,11 @@ export interface RecordedEvent extends EventToAppend {
   streamId: string;
   /** 0-based index of the event within its stream. */
   revision: bigint;
-  /** Position in the global log: strictly increasing in commit order, starts at 1. */
+  /**
+   * Position in the global log: > 0 and strictly increasing in the order readers of the global
+   * log see events (a reader that has seen p never later finds a new event below p). Dense
+   * (1, 2, 3…) on SQLite; sparse on PostgreSQL (see its adapter).
+   */
   position: bigint;
 }
 

@@ -14,7 +14,10 @@ export interface ProjectionStatus {
   /** Position the active generation has applied up to. */
   position: bigint;
   head: bigint;
-  /** Events in the log the active generation has not applied yet. */
+  /**
+   * How far the head is ahead of `position`, in position units: events on SQLite, bytes of
+   * log on EventStoreDB (positions there are byte offsets). 0 when caught up.
+   */
   lag: bigint;
   /** A rebuild in progress (or interrupted, to be resumed): its generation and position. */
   rebuilding: { generation: number; position: bigint; lag: bigint } | null;

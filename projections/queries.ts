@@ -9,6 +9,7 @@ import type { Projection } from './read-model.ts';
 import { BALANCES, sortedBalances, type BalanceDocument } from './read-models/balances.ts';
 import {
   HISTORY,
+  HISTORY_TYPES,
   historyEntryOf,
   isHistoryType,
   type HistoryDocument,
@@ -21,6 +22,15 @@ import {
   type UserRoleDocument,
 } from './read-models/users.ts';
 import { walletReadModels } from './wallet-read-models.ts';
+import {
+  TRANSFERS,
+  TRANSFER_PARTIES,
+  TRANSFER_STATES,
+  transferPartyId,
+  type TransferDocument,
+  type TransferPartyDocument,
+  type TransferStateDocument,
+} from './read-models/transfers.ts';
 
 export interface UserView {
   userId: string;
@@ -54,6 +64,27 @@ export interface HistoryPage {
   nextCursor: string | null;
 }
 
+/** A transfer as one of its two sides sees it. */
+export interface TransferView {
+  transferId: string;
+  state: 'pending' | 'completed' | 'refunded';
+  direction: 'out' | 'in';
+  /** The other side's mail. */
+  counterparty: string;
+  currency: string;
+  amount: string;
+  /** Why it was refunded. */
+  reason?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface TransferPage {
+  /** Newest first (by when the caller became a party to it). */
+  transfers: TransferView[];
+  nextCursor: string | null;
+}
+
 export interface ReadModelQueries {
   getUser(userId: string): Promise<UserView | null>;
   /** Finds by the normalized address; throws DomainError 'validation' for a malformed one. */
@@ -63,6 +94,9 @@ export interface ReadModelQueries {
   /** The balances with the position of the newest event they reflect ("0" for no wallet). */
   getWallet(userId: string): Promise<WalletView>;
   listHistory(userId: string, query: HistoryQuery): Promise<HistoryPage>;
+  /** The transfer if `userId` sent or received it; null otherwise (also for other users'). */
+  getTransfer(userId: string, transferId: string): Promise<TransferView | null>;
+  listTransfers(userId: string, query: { cursor?: string; limit: number }): Promise<TransferPage>;
 }
 
 export const MAX_HISTORY_LIMIT = 500;
@@ -183,7 +217,7 @@ export const createReadModelQueries = (
       throw invalid('limit', `limit must be an integer from 1 to ${MAX_HISTORY_LIMIT}`);
     }
     if (query.type !== undefined && !isHistoryType(query.type)) {
-      throw invalid('type', 'type must be one of deposit, withdrawal, buy, sell');
+      throw invalid('type', `type must be one of ${HISTORY_TYPES.join(', ')}`);
     }
     const after = query.cursor === undefined ? undefined : decodeHistoryCursor(query.cursor);
     const where: Record<string, string> = { userId };
@@ -211,5 +245,84 @@ export const createReadModelQueries = (
     );
   };
 
-  return { getUser, findUserByMail, getBalances, getWallet, listHistory };
+  const transferView = async (
+    generation: number,
+    party: TransferPartyDocument,
+  ): Promise<TransferView | null> => {
+    const [sent, settled] = await Promise.all([
+      readStore.get<TransferDocument>(
+        generationCollection(TRANSFERS, generation),
+        party.transferId,
+      ),
+      readStore.get<TransferStateDocument>(
+        generationCollection(TRANSFER_STATES, generation),
+        party.transferId,
+      ),
+    ]);
+    if (sent === null) return null;
+    return {
+      transferId: party.transferId,
+      state: settled?.doc.state ?? 'pending',
+      direction: party.direction,
+      counterparty: party.counterparty,
+      currency: sent.doc.currency,
+      amount: sent.doc.amount,
+      ...(settled?.doc.reason && settled.doc.state === 'refunded'
+        ? { reason: settled.doc.reason }
+        : {}),
+      createdAt: sent.doc.sentAt,
+      updatedAt: settled?.doc.updatedAt ?? sent.doc.sentAt,
+    };
+  };
+
+  const getTransfer = (userId: string, transferId: string) =>
+    onActive(async (generation) => {
+      const party = await readStore.get<TransferPartyDocument>(
+        generationCollection(TRANSFER_PARTIES, generation),
+        transferPartyId(transferId, userId),
+      );
+      return party === null ? null : transferView(generation, party.doc);
+    }, isNull);
+
+  const listTransfers = async (
+    userId: string,
+    query: { cursor?: string; limit: number },
+  ): Promise<TransferPage> => {
+    const { limit } = query;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_HISTORY_LIMIT) {
+      throw invalid('limit', `limit must be an integer from 1 to ${MAX_HISTORY_LIMIT}`);
+    }
+    const after = query.cursor === undefined ? undefined : decodeHistoryCursor(query.cursor);
+    return onActive(
+      async (generation) => {
+        const found = await readStore.find<TransferPartyDocument>(
+          generationCollection(TRANSFER_PARTIES, generation),
+          {
+            where: { userId },
+            order: 'desc',
+            ...(after === undefined ? {} : { after }),
+            limit: limit + 1,
+          },
+        );
+        const page = found.slice(0, limit);
+        const last = page[page.length - 1];
+        const views = await Promise.all(page.map(({ doc }) => transferView(generation, doc)));
+        return {
+          transfers: views.filter((view): view is TransferView => view !== null),
+          nextCursor: found.length > limit && last ? encodeHistoryCursor(last.position) : null,
+        };
+      },
+      (page) => page.transfers.length === 0,
+    );
+  };
+
+  return {
+    getUser,
+    findUserByMail,
+    getBalances,
+    getWallet,
+    listHistory,
+    getTransfer,
+    listTransfers,
+  };
 };

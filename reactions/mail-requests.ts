@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Bus } from '../ports/bus.ts';
 import type { EventStore, RecordedEvent } from '../ports/event-store.ts';
-import { MAIL_QUEUE, type VerificationMailRequest } from '../ports/mail-requests.ts';
+import { MAIL_QUEUE, type MailRequest } from '../ports/mail-requests.ts';
 import type { ReadStore } from '../ports/read-store.ts';
 import {
   CheckpointedSubscriber,
@@ -12,7 +12,8 @@ import { codeFromNonce } from '../commands/user/verification-codes.ts';
 export const MAIL_REQUESTS_CHECKPOINT = 'reaction.mail-requests';
 
 /**
- * Turns events that call for a mail into mail requests on the bus. It follows the log from its
+ * Turns events that call for a mail (a verification code, an attempt to register a taken
+ * address, a locked sign-in) into mail requests on the bus. It follows the log from its
  * own checkpoint and stores it only after the bus accepted the batch, so a crash anywhere loses
  * no mail; the bus de-duplicates a re-sent request by the event id. Codes that expired before
  * the request could be made are not mailed (a long outage or a first start on an old log).
@@ -27,25 +28,51 @@ export const mailRequestsReaction = (deps: {
 }): CheckpointedSubscriber => {
   const clock = deps.clock ?? (() => new Date());
   const checkpoint = readStoreCheckpoint(deps.readStore, MAIL_REQUESTS_CHECKPOINT);
-  const requestFor = (event: RecordedEvent): VerificationMailRequest | null => {
-    if (event.type !== 'VerificationCodeIssued') return null;
-    const { mail, codeNonce, expiresAt } = event.data;
-    if (
-      typeof mail !== 'string' ||
-      typeof codeNonce !== 'string' ||
-      typeof expiresAt !== 'string'
-    ) {
-      deps.logger?.error({ eventId: event.id }, 'verification event without mail, nonce or expiry');
-      return null;
+  const malformed = (event: RecordedEvent): null => {
+    deps.logger?.error({ eventId: event.id, type: event.type }, 'mail event lacks a field');
+    return null;
+  };
+  const requestFor = (event: RecordedEvent): MailRequest | null => {
+    const { data } = event;
+    switch (event.type) {
+      case 'VerificationCodeIssued': {
+        const { mail, codeNonce, expiresAt } = data;
+        if (
+          typeof mail !== 'string' ||
+          typeof codeNonce !== 'string' ||
+          typeof expiresAt !== 'string'
+        ) {
+          return malformed(event);
+        }
+        if (Date.parse(expiresAt) <= clock().getTime()) return null;
+        return {
+          kind: 'verification',
+          eventId: event.id,
+          to: mail,
+          code: codeFromNonce(deps.codeKey, codeNonce),
+          expiresAt,
+        };
+      }
+      case 'RegistrationAttempted': {
+        const { mail, issuedAt, expiresAt } = data;
+        if (typeof mail !== 'string' || typeof issuedAt !== 'string') return malformed(event);
+        // As stale as an expired code: the owner learns nothing useful from it any more.
+        if (typeof expiresAt === 'string' && Date.parse(expiresAt) <= clock().getTime()) {
+          return null;
+        }
+        return { kind: 'registration-attempt', eventId: event.id, to: mail, at: issuedAt };
+      }
+      case 'SignInLocked': {
+        const { mail, until, failures } = data;
+        if (typeof mail !== 'string' || typeof until !== 'string' || typeof failures !== 'number') {
+          return malformed(event);
+        }
+        if (Date.parse(until) <= clock().getTime()) return null;
+        return { kind: 'sign-in-locked', eventId: event.id, to: mail, until, failures };
+      }
+      default:
+        return null;
     }
-    if (Date.parse(expiresAt) <= clock().getTime()) return null;
-    return {
-      kind: 'verification',
-      eventId: event.id,
-      to: mail,
-      code: codeFromNonce(deps.codeKey, codeNonce),
-      expiresAt,
-    };
   };
   return new CheckpointedSubscriber({
     name: 'mail-requests',

@@ -3,6 +3,7 @@ import { HttpProblem } from '../infra/http/problem.ts';
 import { problemResponses as problems, type RouteSpec } from '../infra/http/route-spec.ts';
 import { MAX_HISTORY_LIMIT, type ReadModelQueries } from '../projections/queries.ts';
 import { currencies } from '../domain/money/index.ts';
+import { HISTORY_TYPES, type HistoryType } from '../projections/read-models/history.ts';
 
 const balancesSchema = {
   type: 'object',
@@ -21,7 +22,7 @@ export const historyQuery = {
     },
     type: {
       type: 'string',
-      enum: ['deposit', 'withdrawal', 'buy', 'sell'],
+      enum: [...HISTORY_TYPES],
       description: 'Only entries of this type',
     },
     cursor: {
@@ -102,7 +103,7 @@ export const userReadRoutes = (queries: ReadModelQueries): RouteSpec[] => [
     handle: async (req, res) => {
       const query = req.query as {
         currency?: string;
-        type?: 'deposit' | 'withdrawal' | 'buy' | 'sell';
+        type?: HistoryType;
         cursor?: string;
         limit?: string;
       };

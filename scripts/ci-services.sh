@@ -23,6 +23,30 @@ if ! nats_up; then
 fi
 echo "NATS: $(nats-server --version)"
 
+# PostgreSQL: the event-store suites use 127.0.0.1:5432 as user postgres with trust auth, and the
+# outage tests run their own initdb/pg_ctl from /usr/lib/postgresql/*/bin as the postgres user.
+pg_up() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  echo "installing PostgreSQL"
+  as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq postgresql
+fi
+if ! pg_up; then
+  echo "starting PostgreSQL on 127.0.0.1:5432 (trust for local connections)"
+  cluster=$(pg_lsclusters -h | awk 'NR==1 {print $1" "$2}')
+  if [ -z "$cluster" ]; then
+    as_root pg_createcluster "$(ls /usr/lib/postgresql | sort -V | tail -1)" main
+    cluster=$(pg_lsclusters -h | awk 'NR==1 {print $1" "$2}')
+  fi
+  read -r version name <<<"$cluster"
+  hba="/etc/postgresql/$version/$name/pg_hba.conf"
+  grep -q '^host all postgres 127.0.0.1/32 trust' "$hba" ||
+    as_root sed -i '1i host all postgres 127.0.0.1/32 trust' "$hba"
+  as_root pg_ctlcluster "$version" "$name" start || as_root pg_ctlcluster "$version" "$name" reload
+  for _ in $(seq 1 50); do pg_up && break; sleep 0.2; done
+  pg_up || { echo "PostgreSQL did not start on 127.0.0.1:5432"; exit 1; }
+fi
+echo "PostgreSQL: $(psql -h 127.0.0.1 -U postgres -XAtc 'SHOW server_version' 2>&1)"
+
 if [ -f scripts/install-ferretdb.sh ]; then
   bash scripts/install-ferretdb.sh
 fi
@@ -35,4 +59,11 @@ if ! command -v nginx >/dev/null 2>&1 && [ ! -x .tmp/nginx/usr/sbin/nginx ]; the
   ( cd .tmp/nginx-deb && { apt-get download nginx >/dev/null 2>&1 || { as_root apt-get update -qq && apt-get download nginx; }; } ) \
     && dpkg -x .tmp/nginx-deb/nginx_*.deb .tmp/nginx \
     || echo "nginx could not be unpacked: the gateway test will say so and skip"
+fi
+
+# Chromium for the browser tests (test/support/browser.ts drives it through playwright-core,
+# which never downloads a browser of its own).
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "installing chromium"
+  as_root apt-get update -qq && as_root apt-get install -y -qq chromium
 fi

@@ -44,7 +44,8 @@ export const registerBody: SchemaObject = {
       type: 'string',
       minLength: 8,
       maxLength: 72,
-      description: 'At least 8 characters (bcrypt reads at most 72 bytes)',
+      description:
+        'At least 8 characters and at most 72 bytes in UTF-8 after NFC normalization (bcrypt reads no more); longer ones get 400 password_too_long',
     },
     verification: {
       type: 'string',
@@ -157,5 +158,78 @@ export const registerResponse: SchemaObject = {
     mail: { type: 'string' },
     expiresAt: { type: 'string', format: 'date-time' },
     position: { type: 'string' },
+  },
+};
+
+const ALL_CURRENCIES = currencies().map((c) => c.code);
+
+export const transferBody: SchemaObject = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['to', 'amount'],
+  properties: {
+    to: {
+      type: 'string',
+      minLength: 3,
+      maxLength: 254,
+      description: "The recipient's e-mail address",
+      example: 'bob@example.com',
+    },
+    amount: decimalAmount('Amount to send, in `currency`'),
+    currency: {
+      type: 'string',
+      enum: ALL_CURRENCIES,
+      default: 'USD',
+      description: 'Any supported currency; USD when omitted',
+    },
+  },
+};
+
+export const transferAcceptedResponse: SchemaObject = {
+  type: 'object',
+  properties: {
+    status: { type: 'boolean', description: 'Always true on success (seed compatibility)' },
+    transferId: { type: 'string', description: 'Follow it at GET /api/user/wallet/transfers/{id}' },
+    state: { type: 'string', enum: ['pending'] },
+    to: { type: 'string' },
+    currency: { type: 'string' },
+    amount: { type: 'string' },
+    balances,
+    position: { type: 'string' },
+    replayed: { type: 'boolean' },
+  },
+};
+
+export const depositIntentBody: SchemaObject = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['amount'],
+  properties: {
+    amount: decimalAmount('Amount to pay in'),
+    currency: {
+      type: 'string',
+      enum: FIAT,
+      default: 'USD',
+      description: 'Fiat currency; USD when omitted',
+    },
+  },
+};
+
+export const depositIntentResponse: SchemaObject = {
+  type: 'object',
+  properties: {
+    status: { type: 'boolean' },
+    intentId: { type: 'string' },
+    state: { type: 'string', enum: ['open'] },
+    currency: { type: 'string' },
+    amount: { type: 'string' },
+    provider: { type: 'string' },
+    checkoutReference: {
+      type: 'string',
+      description: "The provider's reference: where the payer completes the payment",
+    },
+    checkoutUrl: { type: 'string' },
+    position: { type: 'string' },
+    replayed: { type: 'boolean' },
   },
 };

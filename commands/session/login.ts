@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 import { DomainError } from '../../domain/errors.ts';
-import { registrationStatusOf } from '../../domain/user/index.ts';
+import { normalizePassword, registrationStatusOf } from '../../domain/user/index.ts';
+import {
+  signInGuardStreamId,
+  signInLockOf,
+  signInLocked,
+} from '../../domain/session/sign-in-guard.ts';
 import type { CommandContext } from '../command-context.ts';
 import { registrationAggregate, sessionAggregate } from '../aggregates.ts';
 import { registrationStreamFor } from '../user/registration-stream.ts';
@@ -15,24 +20,48 @@ const DUMMY_HASH = bcrypt.hashSync('cambio-timing-equaliser', 10);
 const invalidCredentials = () =>
   new DomainError('unauthorized', 'invalid_credentials', 'The mail or the password is wrong.');
 
-/** Checks the password against the address's registration stream and starts a session. */
+/**
+ * Checks the password against the address's registration stream and starts a session. A
+ * locked account is refused before any hashing; a wrong password for a real account is
+ * counted on its sign-in guard stream, whose lock also mails the owner (reactions/).
+ */
 export const login = async (
   deps: SessionDeps,
   input: { mail: string; password: string },
   context: CommandContext,
 ): Promise<TokenPair> => {
-  let account: { userId: string; passwordHash: string } | null = null;
+  const password = normalizePassword(input.password);
+  let account: { userId: string; passwordHash: string; mail: string; key: string } | null = null;
   try {
-    const { streamId } = registrationStreamFor(input.mail);
+    const { streamId, mail, key } = registrationStreamFor(input.mail);
     const { state } = await deps.handler.load(registrationAggregate, streamId);
     const status = registrationStatusOf(state);
-    if (status.status === 'registered') account = status;
+    if (status.status === 'registered') account = { ...status, mail, key };
   } catch (error) {
     // A malformed address is as unknown as an unregistered one.
     if (!(error instanceof DomainError)) throw error;
   }
-  const matches = await bcrypt.compare(input.password, account?.passwordHash ?? DUMMY_HASH);
-  if (account === null || !matches) throw invalidCredentials();
+  const now = context.now.toISOString();
+  const guard = account === null ? null : deps.signInGuard;
+  const guardStream = account === null ? '' : signInGuardStreamId(account.key);
+  if (guard && account) {
+    const { state } = await deps.handler.load(guard, guardStream);
+    const until = signInLockOf(state, now);
+    if (until !== null) throw signInLocked(until, now);
+  }
+  const matches = await deps.passwords.verify(password, account?.passwordHash ?? DUMMY_HASH);
+  if (account === null) throw invalidCredentials();
+  if (!matches) {
+    if (guard) {
+      await deps.handler.handle(
+        guard,
+        guardStream,
+        { type: 'RecordSignInFailure', mail: account.mail, now },
+        context,
+      );
+    }
+    throw invalidCredentials();
+  }
   return startSession(deps, account.userId, context);
 };
 

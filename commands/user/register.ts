@@ -1,16 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import bcrypt from 'bcryptjs';
 import type { CommandContext } from '../command-context.ts';
 import type { CommandHandler } from '../command-handler.ts';
 import { registrationAggregate } from '../aggregates.ts';
 import { hashCode, issueCode } from './verification-codes.ts';
 import { registrationStreamFor } from './registration-stream.ts';
+import type { PasswordHashing } from '../session/session-deps.ts';
+import { normalizePassword } from '../../domain/user/index.ts';
 
 export interface RegisterDeps {
   handler: CommandHandler;
   /** Key that derives and hashes verification codes (shared with the mail reaction). */
   codeKey: Buffer;
-  bcryptCost: number;
+  passwords: PasswordHashing;
+  /** Default: the registration aggregate with the default policy. */
+  registration?: typeof registrationAggregate;
 }
 
 export interface RegisterInput {
@@ -36,16 +39,23 @@ export const register = async (
   context: CommandContext,
 ): Promise<RegisterResult> => {
   const { mail, streamId } = registrationStreamFor(input.mail);
+  // Checked at the first step too, so a password that can never be accepted is told at once.
+  const password = normalizePassword(input.password);
+  const aggregate = deps.registration ?? registrationAggregate;
   const now = context.now.toISOString();
   if (input.verification === undefined) {
     const { nonce, codeHash } = issueCode(deps.codeKey, mail);
+    // A registered address is answered the same (RegistrationAttempted, no enumeration): the
+    // same work, the same answer; its owner gets a notice instead of the code.
     const outcome = await deps.handler.handle(
-      registrationAggregate,
+      aggregate,
       streamId,
       { type: 'RequestCode', mail, codeHash, codeNonce: nonce, now },
       context,
     );
-    const issued = outcome.events.find((event) => event.type === 'VerificationCodeIssued');
+    const issued = outcome.events.find(
+      (event) => event.type === 'VerificationCodeIssued' || event.type === 'RegistrationAttempted',
+    );
     return {
       verificationSent: true,
       mail,
@@ -53,10 +63,9 @@ export const register = async (
       position: outcome.position,
     };
   }
-  // bcryptjs hashes asynchronously in slices, so other requests keep being served meanwhile.
-  const passwordHash = await bcrypt.hash(input.password, deps.bcryptCost);
+  const passwordHash = await deps.passwords.hash(password);
   const outcome = await deps.handler.handle(
-    registrationAggregate,
+    aggregate,
     streamId,
     {
       type: 'Verify',

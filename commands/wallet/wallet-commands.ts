@@ -17,6 +17,8 @@ export interface WalletDeps {
   latestRates: () => RateQuote | null;
   /** Trades are refused (503) with rates older than this. */
   maxRateAgeMs: number;
+  /** Default: the wallet aggregate without deposit or balance limits. */
+  wallet?: typeof walletAggregate;
 }
 
 export interface WalletOutcome {
@@ -27,7 +29,7 @@ export interface WalletOutcome {
 }
 
 /** An amount field parsed for its currency; errors name the field the client sent. */
-const parseField = (value: string, code: string, field: string): bigint => {
+export const parseField = (value: string, code: string, field: string): bigint => {
   try {
     return parseAmount(value, currencyOf(code));
   } catch (error) {
@@ -41,7 +43,7 @@ const parseField = (value: string, code: string, field: string): bigint => {
   }
 };
 
-const balancesOf = (state: WalletState): Record<string, string> =>
+export const balancesOf = (state: WalletState): Record<string, string> =>
   Object.fromEntries(
     [...state.balances].map(([code, minor]) => [code, formatAmount(minor, currencyOf(code))]),
   );
@@ -53,7 +55,7 @@ const run = async (
   context: CommandContext,
 ): Promise<WalletOutcome> => {
   const outcome = await deps.handler.handle(
-    walletAggregate,
+    deps.wallet ?? walletAggregate,
     walletStreamId(userId),
     command,
     context,

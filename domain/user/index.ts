@@ -13,3 +13,4 @@ export * from './upcast.ts';
 export * from './user.ts';
 export * from './user-commands.ts';
 export * from './user-events.ts';
+export * from './password.ts';

@@ -18,6 +18,20 @@ export type VerificationFailedData = {
   /** Wrong codes so far against the current code, this one included. */
   attempts: number;
   remaining: number;
+  /** When it was sent; counts against the address's daily budget (absent on old events). */
+  at?: string;
+};
+
+/**
+ * Registration asked for an address that already has an account. Answered like a code issue
+ * (no enumeration) and recorded like one, with the hash of a code nobody is told: guesses
+ * against it are counted and refused the same way. The owner is mailed instead of a code.
+ */
+export type RegistrationAttemptedData = {
+  mail: string;
+  codeHash: string;
+  issuedAt: string;
+  expiresAt: string;
 };
 
 export type VerificationBlockedData = {
@@ -41,9 +55,14 @@ export type VerificationCodeIssued = DomainEvent<
 export type VerificationFailed = DomainEvent<'VerificationFailed', VerificationFailedData>;
 export type VerificationBlocked = DomainEvent<'VerificationBlocked', VerificationBlockedData>;
 export type RegistrationCompleted = DomainEvent<'RegistrationCompleted', RegistrationCompletedData>;
+export type RegistrationAttempted = DomainEvent<'RegistrationAttempted', RegistrationAttemptedData>;
 
 export type RegistrationEvent =
-  VerificationCodeIssued | VerificationFailed | VerificationBlocked | RegistrationCompleted;
+  | VerificationCodeIssued
+  | VerificationFailed
+  | VerificationBlocked
+  | RegistrationCompleted
+  | RegistrationAttempted;
 
 export type RegistrationEventType = RegistrationEvent['type'];
 
@@ -52,6 +71,7 @@ export const REGISTRATION_EVENT_TYPES: readonly RegistrationEventType[] = Object
   'VerificationFailed',
   'VerificationBlocked',
   'RegistrationCompleted',
+  'RegistrationAttempted',
 ]);
 
 export const isRegistrationEvent = (event: DomainEvent): event is RegistrationEvent =>

@@ -13,6 +13,13 @@ export interface RegistrationPolicy {
   maxAttempts: number;
   /** How long an address stays blocked after too many wrong codes. */
   blockSeconds: number;
+  /**
+   * Wrong codes an address may send within 24 hours, across every code it was sent: a resend
+   * starts a new code's count but not this one. The last one locks the address.
+   */
+  maxGuessesPerDay: number;
+  /** How long an address that used up its daily guesses stays locked. */
+  dailyLockSeconds: number;
   /** Longest accepted `name` / `lastName`, in characters after trimming. */
   maxNameLength: number;
 }
@@ -23,6 +30,10 @@ export const RESEND_COOLDOWN_SECONDS = 60;
 export const MAX_VERIFICATION_ATTEMPTS = 5;
 export const BLOCK_SECONDS = 15 * 60;
 export const MAX_NAME_LENGTH = 100;
+export const MAX_GUESSES_PER_DAY = 10;
+export const DAILY_LOCK_SECONDS = 6 * 60 * 60;
+/** The window of `maxGuessesPerDay`. */
+export const GUESS_WINDOW_SECONDS = 24 * 60 * 60;
 
 export const DEFAULT_REGISTRATION_POLICY: Readonly<RegistrationPolicy> = Object.freeze({
   codeDigits: VERIFICATION_CODE_DIGITS,
@@ -31,6 +42,8 @@ export const DEFAULT_REGISTRATION_POLICY: Readonly<RegistrationPolicy> = Object.
   maxAttempts: MAX_VERIFICATION_ATTEMPTS,
   blockSeconds: BLOCK_SECONDS,
   maxNameLength: MAX_NAME_LENGTH,
+  maxGuessesPerDay: MAX_GUESSES_PER_DAY,
+  dailyLockSeconds: DAILY_LOCK_SECONDS,
 });
 
 /**

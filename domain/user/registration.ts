@@ -4,7 +4,6 @@ import { constantTimeEqual } from './constant-time-equal.ts';
 import { addSeconds, canonicalInstant, parseInstant, secondsUntil } from './instant.ts';
 import { tryNormalizeMail } from './mail.ts';
 import {
-  mailTaken,
   nameInvalid,
   resendTooSoon,
   verificationBlocked,
@@ -14,7 +13,7 @@ import {
 } from './registration-errors.ts';
 import type { RegistrationCommand, RequestCode, Verify } from './registration-commands.ts';
 import type { RegistrationEvent, VerificationFailed } from './registration-events.ts';
-import { registrationPolicy } from './registration-policy.ts';
+import { GUESS_WINDOW_SECONDS, registrationPolicy } from './registration-policy.ts';
 import type { RegistrationPolicy } from './registration-policy.ts';
 
 /**
@@ -28,6 +27,8 @@ export type RegistrationState = {
   /** When the newest code was issued, for the resend cooldown (kept after the code dies). */
   lastIssuedAt: string | null;
   blockedUntil: string | null;
+  /** Instants of wrong codes within the last day, across codes (the address's budget). */
+  guesses: readonly string[];
   registered: {
     userId: string;
     name: string;
@@ -42,6 +43,7 @@ export const initialRegistrationState = (): RegistrationState => ({
   code: null,
   lastIssuedAt: null,
   blockedUntil: null,
+  guesses: [],
   registered: null,
 });
 
@@ -61,10 +63,22 @@ export const evolveRegistration = (
         blockedUntil: null,
       };
     }
-    case 'VerificationFailed':
+    case 'VerificationFailed': {
+      const { at } = event.data;
+      // Bounded: the budget stops guesses long before this (its setting allows at most 1000).
+      const guesses = at === undefined ? state.guesses : [...state.guesses, at].slice(-1000);
       return state.code
-        ? { ...state, code: { ...state.code, attempts: event.data.attempts } }
-        : state;
+        ? { ...state, guesses, code: { ...state.code, attempts: event.data.attempts } }
+        : { ...state, guesses };
+    }
+    case 'RegistrationAttempted': {
+      const { codeHash, issuedAt, expiresAt } = event.data;
+      return {
+        ...state,
+        code: { hash: codeHash, issuedAt, expiresAt, attempts: 0 },
+        lastIssuedAt: issuedAt,
+      };
+    }
     case 'VerificationBlocked':
       return { ...state, code: null, blockedUntil: event.data.until };
     case 'RegistrationCompleted': {
@@ -128,9 +142,11 @@ const checkName = (
   return { ok: true, value: trimmed };
 };
 
-/** Why this address takes neither a code nor a verification right now, if it does not. */
-const closedReason = (state: RegistrationState, mail: string, now: string) => {
-  if (state.registered) return mailTaken(mail);
+/**
+ * Why this address takes neither a code nor a verification right now, if it does not. A
+ * registered address is not refused here: it is answered like a new one (no enumeration).
+ */
+const closedReason = (state: RegistrationState, now: string) => {
   if (isBlocked(state, now)) {
     return verificationBlocked(state.blockedUntil, secondsUntil(now, state.blockedUntil));
   }
@@ -149,13 +165,24 @@ const decideRequestCode = (
   assertSameAddress(state, mail);
   const now = canonicalInstant(command.now);
 
-  const closed = closedReason(state, mail, now);
+  const closed = closedReason(state, now);
   if (closed) return reject(closed);
   if (state.lastIssuedAt !== null) {
     const nextAllowed = addSeconds(state.lastIssuedAt, policy.resendCooldownSeconds);
     if (parseInstant(now) < parseInstant(nextAllowed)) {
       return reject(resendTooSoon(secondsUntil(now, nextAllowed)));
     }
+  }
+  if (state.registered) {
+    return accept({
+      type: 'RegistrationAttempted',
+      data: {
+        mail,
+        codeHash: command.codeHash,
+        issuedAt: now,
+        expiresAt: addSeconds(now, policy.codeTtlSeconds),
+      },
+    });
   }
   return accept({
     type: 'VerificationCodeIssued',
@@ -186,7 +213,7 @@ const decideVerify = (
   assertSameAddress(state, mail);
   const now = canonicalInstant(command.now);
 
-  const closed = closedReason(state, mail, now);
+  const closed = closedReason(state, now);
   if (closed) return reject(closed);
   const { code } = state;
   if (code === null) return reject(verificationNotRequested());
@@ -194,16 +221,27 @@ const decideVerify = (
     return reject(verificationExpired(code.expiresAt));
   }
 
-  if (!constantTimeEqual(command.codeHash, code.hash)) {
+  // On a registered address every code is wrong: the one it was "sent" was mailed to nobody.
+  if (state.registered !== null || !constantTimeEqual(command.codeHash, code.hash)) {
     const attempts = code.attempts + 1;
-    const remaining = Math.max(0, policy.maxAttempts - attempts);
+    const dayStart = parseInstant(now) - GUESS_WINDOW_SECONDS * 1000;
+    const guesses = state.guesses.filter((at) => parseInstant(at) > dayStart).length + 1;
+    const remaining = Math.max(
+      0,
+      Math.min(policy.maxAttempts - attempts, policy.maxGuessesPerDay - guesses),
+    );
     const failed: VerificationFailed = {
       type: 'VerificationFailed',
-      data: { mail, attempts, remaining },
+      data: { mail, attempts, remaining, at: now },
     };
     if (remaining > 0) return reject(verificationFailed(remaining), failed);
-    const until = addSeconds(now, policy.blockSeconds);
-    return reject<RegistrationEvent>(verificationBlocked(until, policy.blockSeconds), failed, {
+    // The daily budget locks for longer than one code's attempts do.
+    const seconds =
+      guesses >= policy.maxGuessesPerDay
+        ? Math.max(policy.dailyLockSeconds, policy.blockSeconds)
+        : policy.blockSeconds;
+    const until = addSeconds(now, seconds);
+    return reject<RegistrationEvent>(verificationBlocked(until, seconds), failed, {
       type: 'VerificationBlocked',
       data: { mail, until },
     });

@@ -1,5 +1,23 @@
-/** The wallet: one stream per user holding every balance; deposits, withdrawals, buys, sells. */
-export type { Buy, Deposit, QuotedRate, Sell, WalletCommand, Withdraw } from './wallet-commands.ts';
+/**
+ * The wallet: one stream per user holding every balance; deposits, withdrawals, buys, sells,
+ * both sides of transfers and deposits through a payment provider.
+ */
+export type {
+  Buy,
+  CompleteTransfer,
+  Deposit,
+  DepositIntentCommand,
+  OpenDepositIntent,
+  QuotedRate,
+  ReceiveTransfer,
+  RefundTransfer,
+  Sell,
+  SendTransfer,
+  SettleDepositIntent,
+  TransferCommand,
+  WalletCommand,
+  Withdraw,
+} from './wallet-commands.ts';
 export {
   isWalletEventType,
   upcast,
@@ -10,13 +28,31 @@ export {
   type CryptoBoughtData,
   type CryptoSold,
   type CryptoSoldData,
+  type DepositIntentClosed,
+  type DepositIntentEvent,
+  type DepositIntentOpened,
+  type DepositIntentSucceeded,
   type FundsDeposited,
   type FundsDepositedData,
   type FundsWithdrawn,
   type FundsWithdrawnData,
+  type TransferCompleted,
+  type TransferDeclined,
+  type TransferEvent,
+  type TransferReceived,
+  type TransferRefunded,
+  type TransferSent,
   type WalletEvent,
   type WalletEventType,
 } from './wallet-events.ts';
-export { balanceOf, evolveWallet, initialWalletState, type WalletState } from './wallet-state.ts';
-export { decideWallet, walletDecider, walletStreamId } from './wallet.ts';
+export {
+  balanceOf,
+  evolveWallet,
+  initialWalletState,
+  type DepositIntent,
+  type SentTransfer,
+  type WalletState,
+} from './wallet-state.ts';
+export { decideWallet, walletDecider, walletDeciderWith, walletStreamId } from './wallet.ts';
+export * from './wallet-limits.ts';
 export { auditWalletEvent } from './wallet-audit.ts';

@@ -10,10 +10,52 @@ import { formatAmount, parseMinorUnits } from '../money/decimal.ts';
 import { invert } from '../money/rational.ts';
 import { canonicalRate, parseRate } from '../money/rate.ts';
 import type { Rounding } from '../money/rational.ts';
-import type { WalletEvent } from './wallet-events.ts';
+import type { DepositIntentEvent, TransferEvent, WalletEvent } from './wallet-events.ts';
 import { balanceOf, type WalletState } from './wallet-state.ts';
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** How each saga step moves its currency's balance: by -amount, 0 or +amount. */
+const SIGN: Record<(TransferEvent | DepositIntentEvent)['type'], bigint> = {
+  TransferSent: -1n,
+  TransferReceived: 1n,
+  TransferDeclined: 0n,
+  TransferCompleted: 0n,
+  TransferRefunded: 1n,
+  DepositIntentOpened: 0n,
+  DepositIntentSucceeded: 1n,
+  DepositIntentClosed: 0n,
+};
+
+/** Each step of a transfer or intent happens once and in order, for what the wallet held. */
+const sagaProblems = (event: TransferEvent | DepositIntentEvent, before: WalletState): string[] => {
+  switch (event.type) {
+    case 'TransferSent':
+      return before.sent.has(event.data.transferId) ? ['transfer sent twice'] : [];
+    case 'TransferReceived':
+    case 'TransferDeclined':
+      return before.received.has(event.data.transferId) ? ['transfer received twice'] : [];
+    case 'TransferCompleted':
+    case 'TransferRefunded': {
+      const sent = before.sent.get(event.data.transferId);
+      if (sent === undefined) return ['settles a transfer never sent'];
+      if (sent.state !== 'pending') return [`settles a transfer already ${sent.state}`];
+      const unit = currency(sent.currency);
+      return sent.currency === event.data.currency &&
+        formatAmount(sent.amount, unit) === event.data.amount
+        ? []
+        : ['settles a different amount than was sent'];
+    }
+    case 'DepositIntentOpened':
+      return before.intents.has(event.data.intentId) ? ['intent opened twice'] : [];
+    case 'DepositIntentSucceeded':
+    case 'DepositIntentClosed': {
+      const intent = before.intents.get(event.data.intentId);
+      if (intent === undefined) return ['settles an intent never opened'];
+      return intent.state === 'open' ? [] : [`settles an intent already ${intent.state}`];
+    }
+  }
+};
 
 /** Discrepancies found in `event` (empty when it checks out); `before` adds balance checks. */
 export const auditWalletEvent = (event: WalletEvent, before?: WalletState): string[] => {
@@ -90,6 +132,24 @@ export const auditWalletEvent = (event: WalletEvent, before?: WalletState): stri
         if (quoteBalance !== undefined) {
           const recordedQuote = money(quoteBalance, quote, 'balance');
           expectBalance(quote, recordedQuote, bought ? -recorded : recorded);
+        }
+        break;
+      }
+      case 'TransferSent':
+      case 'TransferReceived':
+      case 'TransferDeclined':
+      case 'TransferCompleted':
+      case 'TransferRefunded':
+      case 'DepositIntentOpened':
+      case 'DepositIntentSucceeded':
+      case 'DepositIntentClosed': {
+        const unit = currency(event.data.currency);
+        const amount = money(event.data.amount, unit, 'amount');
+        if (amount <= 0n) note('amount is not positive');
+        const balance = money(event.data.balance, unit, 'balance');
+        expectBalance(unit, balance, SIGN[event.type] * amount);
+        if (before !== undefined) {
+          for (const problem of sagaProblems(event, before)) note(problem);
         }
         break;
       }

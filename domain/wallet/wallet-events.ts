@@ -57,12 +57,131 @@ export type CryptoSoldData = {
   balances: Record<CurrencyCode, string>;
 };
 
+// A transfer is a saga over two wallet streams. Every step names the transfer, its currency and
+// amount, and the balance of that currency after the step, so each stream checks on its own;
+// money sent and neither received nor refunded is in flight.
+
+export type TransferSentData = {
+  /** The sender. */
+  userId: string;
+  transferId: string;
+  /** The recipient's mail, normalized, as the sender typed it. */
+  to: string;
+  currency: CurrencyCode;
+  amount: string;
+  /** Sender's balance of `currency` after the debit. */
+  balance: string;
+};
+
+export type TransferReceivedData = {
+  /** The recipient. */
+  userId: string;
+  transferId: string;
+  /** The sender's user id and mail. */
+  from: string;
+  fromMail: string;
+  currency: CurrencyCode;
+  amount: string;
+  /** Recipient's balance of `currency` after the credit. */
+  balance: string;
+};
+
+/** The recipient's wallet refused the credit (a balance limit): the sender will be refunded. */
+export type TransferDeclinedData = {
+  userId: string;
+  transferId: string;
+  from: string;
+  currency: CurrencyCode;
+  amount: string;
+  /** The refusal's code, e.g. `balance_limit_exceeded`. */
+  reason: string;
+  /** Recipient's balance of `currency`, unchanged. */
+  balance: string;
+};
+
+export type TransferCompletedData = {
+  /** The sender. */
+  userId: string;
+  transferId: string;
+  to: string;
+  recipientId: string;
+  currency: CurrencyCode;
+  amount: string;
+  /** Sender's balance of `currency`, unchanged by the completion. */
+  balance: string;
+};
+
+export type TransferRefundedData = {
+  /** The sender. */
+  userId: string;
+  transferId: string;
+  to: string;
+  currency: CurrencyCode;
+  amount: string;
+  /** `recipient_not_found`, `recipient_cannot_receive`, ... */
+  reason: string;
+  /** Sender's balance of `currency` after the refund. */
+  balance: string;
+};
+
+// A deposit through a payment provider: the intent records what the provider will collect and
+// credits nothing; the provider's verdict either credits it (once) or closes it.
+
+export type DepositIntentOpenedData = {
+  userId: string;
+  intentId: string;
+  currency: CurrencyCode;
+  amount: string;
+  provider: string;
+  checkoutReference: string;
+  /** Balance of `currency`, unchanged. */
+  balance: string;
+};
+
+export type DepositIntentSucceededData = {
+  userId: string;
+  intentId: string;
+  currency: CurrencyCode;
+  amount: string;
+  providerEventId: string;
+  /** Balance of `currency` after the credit. */
+  balance: string;
+};
+
+export type DepositIntentClosedData = {
+  userId: string;
+  intentId: string;
+  currency: CurrencyCode;
+  amount: string;
+  outcome: 'failed' | 'expired';
+  providerEventId: string;
+  /** Balance of `currency`, unchanged. */
+  balance: string;
+};
+
 export type FundsDeposited = DomainEvent<'FundsDeposited', FundsDepositedData>;
 export type FundsWithdrawn = DomainEvent<'FundsWithdrawn', FundsWithdrawnData>;
 export type CryptoBought = DomainEvent<'CryptoBought', CryptoBoughtData>;
 export type CryptoSold = DomainEvent<'CryptoSold', CryptoSoldData>;
 
-export type WalletEvent = FundsDeposited | FundsWithdrawn | CryptoBought | CryptoSold;
+export type TransferSent = DomainEvent<'TransferSent', TransferSentData>;
+export type TransferReceived = DomainEvent<'TransferReceived', TransferReceivedData>;
+export type TransferDeclined = DomainEvent<'TransferDeclined', TransferDeclinedData>;
+export type TransferCompleted = DomainEvent<'TransferCompleted', TransferCompletedData>;
+export type TransferRefunded = DomainEvent<'TransferRefunded', TransferRefundedData>;
+export type DepositIntentOpened = DomainEvent<'DepositIntentOpened', DepositIntentOpenedData>;
+export type DepositIntentSucceeded = DomainEvent<
+  'DepositIntentSucceeded',
+  DepositIntentSucceededData
+>;
+export type DepositIntentClosed = DomainEvent<'DepositIntentClosed', DepositIntentClosedData>;
+
+export type TransferEvent =
+  TransferSent | TransferReceived | TransferDeclined | TransferCompleted | TransferRefunded;
+export type DepositIntentEvent = DepositIntentOpened | DepositIntentSucceeded | DepositIntentClosed;
+
+export type WalletEvent =
+  FundsDeposited | FundsWithdrawn | CryptoBought | CryptoSold | TransferEvent | DepositIntentEvent;
 
 export type WalletEventType = WalletEvent['type'];
 
@@ -72,6 +191,14 @@ export const WALLET_EVENT_TYPES: readonly WalletEventType[] = Object.freeze([
   'FundsWithdrawn',
   'CryptoBought',
   'CryptoSold',
+  'TransferSent',
+  'TransferReceived',
+  'TransferDeclined',
+  'TransferCompleted',
+  'TransferRefunded',
+  'DepositIntentOpened',
+  'DepositIntentSucceeded',
+  'DepositIntentClosed',
 ]);
 
 /** True for an event type the wallet decider knows. */

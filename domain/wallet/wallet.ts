@@ -5,38 +5,35 @@
 import { accept, reject, type Decider, type Decision } from '../decider.ts';
 import { DomainError, isDomainError } from '../errors.ts';
 import { convert } from '../money/convert.ts';
-import { currencies, currency, type Currency, type CurrencyCode } from '../money/currency.ts';
+import { currency, type Currency } from '../money/currency.ts';
 import { formatAmount, maxMinorUnits } from '../money/decimal.ts';
 import { invert, type Rational } from '../money/rational.ts';
 import { canonicalRate, parseRate } from '../money/rate.ts';
+import {
+  NO_WALLET_LIMITS,
+  requireBalanceWithinPolicy,
+  requireDepositWithinLimit,
+  type WalletLimits,
+} from './wallet-limits.ts';
 import type { Buy, Deposit, QuotedRate, Sell, WalletCommand, Withdraw } from './wallet-commands.ts';
 import type { WalletEvent } from './wallet-events.ts';
 import { balanceOf, evolveWallet, initialWalletState, type WalletState } from './wallet-state.ts';
+import { openDepositIntent, settleDepositIntent } from './deposit-intents.ts';
+import { completeTransfer, receiveTransfer, refundTransfer, sendTransfer } from './transfers.ts';
+import {
+  ofKind,
+  requireAmountWithinLimit,
+  requireBalanceWithinLimit,
+  requireCovered,
+  requirePositive,
+  requireUser,
+} from './wallet-rules.ts';
 
 /** The id of the stream holding `userId`'s wallet. */
 export const walletStreamId = (userId: string): string => `wallet-${userId}`;
 
 /** The only currency crypto is traded against. */
 const QUOTE_CURRENCY = 'USD';
-
-const codesOf = (kind: Currency['kind']): CurrencyCode[] =>
-  currencies()
-    .filter((c) => c.kind === kind)
-    .map((c) => c.code);
-
-const ofKind = (code: CurrencyCode, kind: Currency['kind'], purpose: string): Currency => {
-  const found = currency(code);
-  if (found.kind !== kind) {
-    const supported = codesOf(kind);
-    throw new DomainError(
-      'validation',
-      'currency_not_supported',
-      `${purpose} are only possible in ${kind} currencies (${supported.join(', ')}); ${found.code} is ${found.kind}`,
-      { currency: found.code, supported },
-    );
-  }
-  return found;
-};
 
 const quoteOf = (code: string): Currency => {
   if (code !== QUOTE_CURRENCY) {
@@ -48,62 +45,6 @@ const quoteOf = (code: string): Currency => {
     );
   }
   return currency(QUOTE_CURRENCY);
-};
-
-/** Guards against caller bugs: the edge parses amounts; the domain never sees text here. */
-const requireMinorUnits = (value: unknown, name: string): bigint => {
-  if (typeof value !== 'bigint') throw new TypeError(`${name} must be a bigint of minor units`);
-  return value;
-};
-
-const requirePositive = (value: bigint, name: string, code: string, unit: Currency): void => {
-  if (requireMinorUnits(value, name) <= 0n) {
-    throw new DomainError('validation', code, `${name} must be greater than zero`, {
-      field: name,
-      value: formatAmount(value, unit),
-    });
-  }
-};
-
-// Limits keep every amount the wallet records parseable again (see maxMinorUnits).
-const requireAmountWithinLimit = (amount: bigint, unit: Currency): void => {
-  const limit = maxMinorUnits(unit);
-  if (amount > limit) {
-    throw new DomainError(
-      'validation',
-      'amount_too_large',
-      `amount must be at most ${formatAmount(limit, unit)} ${unit.code}`,
-      { field: 'amount', currency: unit.code, maximum: formatAmount(limit, unit) },
-    );
-  }
-};
-
-const requireBalanceWithinLimit = (balance: bigint, unit: Currency): void => {
-  const limit = maxMinorUnits(unit);
-  if (balance > limit) {
-    throw new DomainError(
-      'rule',
-      'balance_limit_exceeded',
-      `the ${unit.code} balance would exceed ${formatAmount(limit, unit)} ${unit.code}`,
-      { currency: unit.code, maximum: formatAmount(limit, unit) },
-    );
-  }
-};
-
-const requireCovered = (state: WalletState, unit: Currency, required: bigint): void => {
-  const balance = balanceOf(state, unit.code);
-  if (balance < required) {
-    throw new DomainError(
-      'rule',
-      'insufficient_funds',
-      `${formatAmount(required, unit)} ${unit.code} is needed but the balance is ${formatAmount(balance, unit)} ${unit.code}`,
-      {
-        currency: unit.code,
-        balance: formatAmount(balance, unit),
-        required: formatAmount(required, unit),
-      },
-    );
-  }
 };
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
@@ -132,18 +73,19 @@ const readRate = (
   return { perQuote, text, at: new Date(at).toISOString() };
 };
 
-const requireUser = (userId: unknown): string => {
-  if (typeof userId !== 'string' || userId === '') throw new TypeError('userId is required');
-  return userId;
-};
-
-const deposit = (command: Deposit, state: WalletState): Decision<WalletEvent> => {
+const deposit = (
+  command: Deposit,
+  state: WalletState,
+  limits: WalletLimits,
+): Decision<WalletEvent> => {
   const userId = requireUser(command.userId);
   const unit = ofKind(command.currency ?? 'USD', 'fiat', 'deposits');
   requirePositive(command.amount, 'amount', 'amount_not_positive', unit);
   requireAmountWithinLimit(command.amount, unit);
+  requireDepositWithinLimit(limits, command.amount, unit);
   const balance = balanceOf(state, unit.code) + command.amount;
   requireBalanceWithinLimit(balance, unit);
+  requireBalanceWithinPolicy(limits, balance, unit);
   return accept({
     type: 'FundsDeposited',
     data: {
@@ -238,7 +180,7 @@ const priceMoved = (
   );
 };
 
-const buy = (command: Buy, state: WalletState): Decision<WalletEvent> => {
+const buy = (command: Buy, state: WalletState, limits: WalletLimits): Decision<WalletEvent> => {
   const trade = readTrade(command, 'purchases');
   const { userId, coin, quote, rate, quotePerCoin, oneCoin } = trade;
   // maxPrice is whole minor units, so the ceiling exceeds it exactly when the exact price does.
@@ -256,6 +198,7 @@ const buy = (command: Buy, state: WalletState): Decision<WalletEvent> => {
   const cost = convert(command.amount, coin, quote, quotePerCoin, 'up');
   requireCovered(state, quote, cost);
   requireBalanceWithinLimit(balanceOf(state, coin.code) + command.amount, coin);
+  requireBalanceWithinPolicy(limits, balanceOf(state, coin.code) + command.amount, coin);
   return accept({
     type: 'CryptoBought',
     data: {
@@ -275,7 +218,7 @@ const buy = (command: Buy, state: WalletState): Decision<WalletEvent> => {
   });
 };
 
-const sell = (command: Sell, state: WalletState): Decision<WalletEvent> => {
+const sell = (command: Sell, state: WalletState, limits: WalletLimits): Decision<WalletEvent> => {
   const trade = readTrade(command, 'sales');
   const { userId, coin, quote, rate, quotePerCoin, oneCoin } = trade;
   // minPrice is whole minor units, so the floor is below it exactly when the exact price is.
@@ -289,6 +232,7 @@ const sell = (command: Sell, state: WalletState): Decision<WalletEvent> => {
   requireTradeable(command.amount, trade, proceeds);
   requireCovered(state, coin, command.amount);
   requireBalanceWithinLimit(balanceOf(state, quote.code) + proceeds, quote);
+  requireBalanceWithinPolicy(limits, balanceOf(state, quote.code) + proceeds, quote);
   return accept({
     type: 'CryptoSold',
     data: {
@@ -312,17 +256,33 @@ const sell = (command: Sell, state: WalletState): Decision<WalletEvent> => {
  * Decides a wallet command. Refusals are DomainErrors returned on the decision; a malformed
  * command (no user id, an amount that is not a bigint) is a caller bug and throws.
  */
-export const decideWallet = (command: WalletCommand, state: WalletState): Decision<WalletEvent> => {
+export const decideWallet = (
+  command: WalletCommand,
+  state: WalletState,
+  limits: WalletLimits = NO_WALLET_LIMITS,
+): Decision<WalletEvent> => {
   try {
     switch (command.type) {
       case 'Deposit':
-        return deposit(command, state);
+        return deposit(command, state, limits);
       case 'Withdraw':
         return withdraw(command, state);
       case 'Buy':
-        return buy(command, state);
+        return buy(command, state, limits);
       case 'Sell':
-        return sell(command, state);
+        return sell(command, state, limits);
+      case 'SendTransfer':
+        return sendTransfer(command, state);
+      case 'ReceiveTransfer':
+        return receiveTransfer(command, state, limits);
+      case 'CompleteTransfer':
+        return completeTransfer(command, state);
+      case 'RefundTransfer':
+        return refundTransfer(command, state);
+      case 'OpenDepositIntent':
+        return openDepositIntent(command, state, limits);
+      case 'SettleDepositIntent':
+        return settleDepositIntent(command, state);
       default:
         throw new TypeError(
           `unknown wallet command ${String((command as { type: unknown }).type)}`,
@@ -334,9 +294,20 @@ export const decideWallet = (command: WalletCommand, state: WalletState): Decisi
   }
 };
 
-/** The wallet aggregate: deposits, withdrawals, buys and sells on one stream per user. */
+/**
+ * The wallet aggregate on one stream per user: deposits, withdrawals, buys, sells, both sides of
+ * transfers and deposits through a payment provider.
+ */
 export const walletDecider: Decider<WalletCommand, WalletState, WalletEvent> = {
   initialState: initialWalletState,
   decide: decideWallet,
   evolve: evolveWallet,
 };
+
+/** The wallet aggregate under the operator's deposit and balance limits. */
+export const walletDeciderWith = (
+  limits: WalletLimits,
+): Decider<WalletCommand, WalletState, WalletEvent> => ({
+  ...walletDecider,
+  decide: (command, state) => decideWallet(command, state, limits),
+});

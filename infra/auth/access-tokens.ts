@@ -57,3 +57,20 @@ export const verifyAccessToken = (settings: AccessTokenSettings, token: string):
     ...(typeof claims.exp === 'number' ? { expiresAt: new Date(claims.exp * 1000) } : {}),
   };
 };
+
+/** The token is well signed and unexpired, but its session has ended (logout or revocation). */
+export class SessionEndedError extends Error {
+  override readonly name = 'SessionEndedError';
+  constructor() {
+    super('the session of this access token has ended');
+  }
+}
+
+/** `verifyAccessToken`, also refusing tokens of sessions that ended. */
+export const accessTokenVerifier =
+  (settings: AccessTokenSettings, isRevoked: (sessionId: string) => boolean) =>
+  (token: string): Principal => {
+    const principal = verifyAccessToken(settings, token);
+    if (isRevoked(principal.sessionId)) throw new SessionEndedError();
+    return principal;
+  };

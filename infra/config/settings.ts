@@ -13,8 +13,11 @@ export interface Config {
   port: number;
   dataDir: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  eventStore: 'sqlite';
+  eventStore: 'sqlite' | 'postgres' | 'eventstoredb';
   sqliteSynchronous: 'full' | 'normal';
+  postgresUrl: string;
+  postgresPoolSize: number;
+  eventstoreUrl: string;
   readStore: 'sqlite' | 'mongodb';
   mongodbUrl: string;
   mongodbDatabase: string;
@@ -41,6 +44,20 @@ export interface Config {
   readWaitMs: number;
   authRateLimitPerMinute: number;
   trustProxy: string | number;
+  passwordHashThreads: number;
+  passwordHashQueue: number;
+  signInMaxFailures: number;
+  signInLockSeconds: number;
+  verificationMaxGuesses: number;
+  verificationLockSeconds: number;
+  verificationResendSeconds: number;
+  maxDeposit: Record<string, string>;
+  maxBalance: Record<string, string>;
+  metricsPort: number | null;
+  metricsToken: string;
+  paymentProvider: 'simulated';
+  paymentCallbackSecret: string;
+  paymentSimulatedDelayMs: number;
 }
 
 export interface Setting {
@@ -92,6 +109,25 @@ const url =
     if (!protocols.includes(parsed.protocol)) throw new Invalid();
     return raw;
   };
+
+/** scheme://[user:pass@]host[:port][,host[:port]...][/][?options], as the client parses it. */
+const EVENTSTORE_URL =
+  /^(esdb|kurrentdb)(\+discover)?:\/\/([^\s@/?#]+@)?[^\s@/?#,]+(,[^\s@/?#,]+)*\/?(\?[^\s#]*)?$/;
+
+const POSITIVE_DECIMAL = /^(?:0|[1-9]\d{0,29})(?:\.\d{1,18})?$/;
+
+/** `1000` → `{ '*': '1000' }`; `USD=1000,BTC=2,*=5` → per currency, `*` for the rest. */
+const moneyLimits = (raw: string): Record<string, string> => {
+  const limits: Record<string, string> = {};
+  const entries = raw.includes('=') ? list(raw) : [`*=${raw.trim()}`];
+  for (const entry of entries) {
+    const [code = '', amount = ''] = entry.split('=').map((part) => part.trim());
+    if (!/^(\*|[A-Z]{3,5})$/.test(code) || !POSITIVE_DECIMAL.test(amount)) throw new Invalid();
+    if (/^0(\.0*)?$/.test(amount)) throw new Invalid();
+    limits[code] = amount;
+  }
+  return limits;
+};
 
 const list = (raw: string): string[] =>
   raw
@@ -155,10 +191,11 @@ export const SETTINGS: readonly Setting[] = [
     env: 'CAMBIO_EVENT_STORE',
     flag: '--event-store',
     arg: '<kind>',
-    description: 'Event store adapter: the embedded SQLite file under the data directory.',
+    description:
+      'Event store adapter: the embedded SQLite file under the data directory, PostgreSQL (`POSTGRES_URL`), or an EventStoreDB (KurrentDB) server (`EVENTSTORE_URL`); the last two are shared by processes on any number of hosts.',
     default: 'sqlite',
-    allowed: 'sqlite',
-    parse: oneOf('sqlite'),
+    allowed: 'sqlite | postgres | eventstoredb',
+    parse: oneOf('sqlite', 'postgres', 'eventstoredb'),
   },
   {
     key: 'sqliteSynchronous',
@@ -170,6 +207,42 @@ export const SETTINGS: readonly Setting[] = [
     default: 'full',
     allowed: 'full | normal',
     parse: oneOf('full', 'normal'),
+  },
+  {
+    key: 'postgresUrl',
+    env: 'POSTGRES_URL',
+    flag: '--postgres-url',
+    arg: '<url>',
+    description:
+      'PostgreSQL (13 or newer) database of the event store, used when the event store is `postgres`; the schema is created on first start.',
+    default: 'postgres://postgres@127.0.0.1:5432/cambio',
+    allowed: 'a postgres:// or postgresql:// URL',
+    parse: url('postgres:', 'postgresql:'),
+  },
+  {
+    key: 'postgresPoolSize',
+    env: 'POSTGRES_POOL_SIZE',
+    flag: '--postgres-pool-size',
+    arg: '<n>',
+    description:
+      'Most connections one process opens to the PostgreSQL event store (one more listens for new events).',
+    default: '10',
+    allowed: 'an integer from 1 to 1000',
+    parse: integer(1, 1000),
+  },
+  {
+    key: 'eventstoreUrl',
+    env: 'EVENTSTORE_URL',
+    flag: '--eventstore-url',
+    arg: '<url>',
+    description:
+      'EventStoreDB or KurrentDB connection string, used when the event store is `eventstoredb`, e.g. esdb://eventstore:2113?tls=false (a cluster: esdb+discover://host:2113 or several comma-separated hosts).',
+    default: 'esdb://127.0.0.1:2113?tls=false',
+    allowed: 'an esdb://, esdb+discover://, kurrentdb:// or kurrentdb+discover:// URL',
+    parse: (raw) => {
+      if (!EVENTSTORE_URL.test(raw)) throw new Invalid();
+      return raw;
+    },
   },
   {
     key: 'readStore',
@@ -462,6 +535,163 @@ export const SETTINGS: readonly Setting[] = [
       if (entries.length === 0 || !ok) throw new Invalid();
       return entries.join(',');
     },
+  },
+  {
+    key: 'passwordHashThreads',
+    env: 'PASSWORD_HASH_THREADS',
+    flag: '--password-hash-threads',
+    arg: '<n>',
+    description:
+      'Worker threads that hash and check passwords (bcrypt), off the event loop; 0 uses every core but one.',
+    default: '0',
+    allowed: 'an integer from 0 to 64',
+    parse: integer(0, 64),
+  },
+  {
+    key: 'passwordHashQueue',
+    env: 'PASSWORD_HASH_QUEUE',
+    flag: '--password-hash-queue',
+    arg: '<n>',
+    description:
+      'Password checks that may wait for a hashing thread; when that many wait, sign-ins and registrations get 503 with Retry-After at once.',
+    default: '64',
+    allowed: 'an integer from 0 to 100000',
+    parse: integer(0, 100_000),
+  },
+  {
+    key: 'signInMaxFailures',
+    env: 'SIGN_IN_MAX_FAILURES',
+    flag: '--sign-in-max-failures',
+    arg: '<n>',
+    description:
+      'Wrong passwords one account accepts within SIGN_IN_LOCK_SECONDS before its sign-in is locked for that long (the owner is mailed), whatever addresses they come from.',
+    default: '10',
+    allowed: 'an integer from 1 to 1000',
+    parse: integer(1, 1000),
+  },
+  {
+    key: 'signInLockSeconds',
+    env: 'SIGN_IN_LOCK_SECONDS',
+    flag: '--sign-in-lock-seconds',
+    arg: '<s>',
+    description: 'The window in which wrong passwords are counted, and how long a lock lasts.',
+    default: '900',
+    allowed: 'an integer from 1 to 604800',
+    parse: integer(1, 604_800),
+  },
+  {
+    key: 'verificationMaxGuesses',
+    env: 'VERIFICATION_MAX_GUESSES',
+    flag: '--verification-max-guesses',
+    arg: '<n>',
+    description:
+      'Wrong verification codes one address accepts within 24 hours, across resends, before it is locked for VERIFICATION_LOCK_SECONDS.',
+    default: '10',
+    allowed: 'an integer from 1 to 1000',
+    parse: integer(1, 1000),
+  },
+  {
+    key: 'verificationLockSeconds',
+    env: 'VERIFICATION_LOCK_SECONDS',
+    flag: '--verification-lock-seconds',
+    arg: '<s>',
+    description: 'How long an address that used up its daily verification guesses stays locked.',
+    default: '21600',
+    allowed: 'an integer from 1 to 604800',
+    parse: integer(1, 604_800),
+  },
+  {
+    key: 'verificationResendSeconds',
+    env: 'VERIFICATION_RESEND_SECONDS',
+    flag: '--verification-resend-seconds',
+    arg: '<s>',
+    description:
+      'How soon after a verification code (or a registration attempt on a taken address) another may be asked for.',
+    default: '60',
+    allowed: 'an integer from 0 to 3600',
+    parse: integer(0, 3600),
+  },
+  {
+    key: 'maxDeposit',
+    env: 'MAX_DEPOSIT',
+    flag: '--max-deposit',
+    arg: '<limits>',
+    description:
+      'Largest single deposit, in units of the deposited currency: one amount for every currency, or `CUR=amount` pairs, comma-separated (`*=amount` for the rest).',
+    default: '1000000',
+    allowed: 'a positive decimal, or comma-separated CUR=decimal pairs',
+    parse: (raw) => moneyLimits(raw),
+  },
+  {
+    key: 'maxBalance',
+    env: 'MAX_BALANCE',
+    flag: '--max-balance',
+    arg: '<limits>',
+    description:
+      'Largest balance a wallet may hold in one currency, reached by a deposit or a buy: one amount for every currency, or `CUR=amount` pairs (`*=amount` for the rest).',
+    default: '100000000',
+    allowed: 'a positive decimal, or comma-separated CUR=decimal pairs',
+    parse: (raw) => moneyLimits(raw),
+  },
+  {
+    key: 'metricsPort',
+    env: 'METRICS_PORT',
+    flag: '--metrics-port',
+    arg: '<port>',
+    description:
+      'Serve /metrics on its own listener on this port (same host) and not on the API port; empty serves it on the API port.',
+    default: '',
+    allowed: 'empty, or an integer from 0 to 65535',
+    parse: (raw) => (raw === '' ? null : integer(0, 65535)(raw)),
+  },
+  {
+    key: 'metricsToken',
+    env: 'METRICS_TOKEN',
+    flag: '--metrics-token',
+    arg: '<token>',
+    description:
+      'When set, /metrics answers only requests with `Authorization: Bearer <token>` (Prometheus: `authorization.credentials`).',
+    default: '',
+    allowed: 'empty, or at least 16 characters',
+    parse: (raw) => {
+      if (raw !== '' && raw.length < 16) throw new Invalid();
+      return raw;
+    },
+  },
+  {
+    key: 'paymentProvider',
+    env: 'PAYMENT_PROVIDER',
+    flag: '--payment-provider',
+    arg: '<kind>',
+    description:
+      'Payment provider for deposit intents: a simulated one that pays every checkout and calls back on its own (see README for plugging in a real one).',
+    default: 'simulated',
+    allowed: 'simulated',
+    parse: oneOf('simulated'),
+  },
+  {
+    key: 'paymentCallbackSecret',
+    env: 'PAYMENT_CALLBACK_SECRET',
+    flag: '--payment-callback-secret',
+    arg: '<secret>',
+    description:
+      "Shared secret of the payment provider's callback signatures (HMAC-SHA256). Empty: derived from the server secret (enough for the simulated provider).",
+    default: '',
+    allowed: 'empty, or at least 32 characters',
+    parse: (raw) => {
+      if (raw !== '' && raw.length < 32) throw new Invalid();
+      return raw;
+    },
+  },
+  {
+    key: 'paymentSimulatedDelayMs',
+    env: 'PAYMENT_SIMULATED_DELAY_MS',
+    flag: '--payment-simulated-delay-ms',
+    arg: '<ms>',
+    description: 'How long the simulated payer takes before the simulated provider calls back.',
+    default: '1000',
+    allowed: 'an integer from 0 to 3600000',
+    parse: integer(0, 3_600_000),
   },
 ];
 

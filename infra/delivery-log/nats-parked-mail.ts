@@ -1,4 +1,5 @@
 import {
+  connect,
   NatsError,
   headers as natsHeaders,
   type JetStreamClient,
@@ -7,6 +8,8 @@ import {
 } from 'nats';
 import type { QueueMessage } from '../../ports/bus.ts';
 import type { JsonValue } from '../../ports/event-store.ts';
+import { MAIL_QUEUE } from '../../ports/mail-requests.ts';
+import type { ParkedMailEntry, ParkedMail as ParkedMailPort } from '../../ports/parked-mail.ts';
 import { PARKED_HEADERS } from '../bus/nats-bus.ts';
 
 /**
@@ -171,3 +174,30 @@ export async function replayParked(
   }
   return replayed;
 }
+
+const entryView = (mail: ParkedMail): ParkedMailEntry => ({
+  id: mail.id,
+  mailId: mail.mailId,
+  to: mail.to,
+  deliveries: mail.deliveries,
+  error: mail.error,
+  parkedAt: mail.parkedAt.toISOString(),
+});
+
+/** Parked mail of the distributed deployment, read and replayed over its own connection. */
+export const connectNatsParkedMail = async (options: {
+  servers: string[];
+  name: string;
+  queue?: string;
+  timeoutMs?: number;
+}): Promise<ParkedMailPort> => {
+  const queue = options.queue ?? MAIL_QUEUE;
+  const timeoutMs = options.timeoutMs ?? 5_000;
+  const nc = await connect({ servers: options.servers, name: options.name });
+  return {
+    list: async () => (await listParked(nc, queue, timeoutMs)).map(entryView),
+    replay: async (id) =>
+      (await replayParked(nc, queue, (mail) => parkedMatches(mail, id), timeoutMs)).map(entryView),
+    close: () => nc.close(),
+  };
+};

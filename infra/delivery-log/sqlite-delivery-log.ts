@@ -10,6 +10,16 @@ export interface SqliteDeliveryLogOptions {
   clock?: () => Date;
 }
 
+/** Requests refused for good; listed and replayed by infra/delivery-log/sqlite-parked-mail.ts. */
+export const PARKED_MAIL_TABLE = `
+  CREATE TABLE IF NOT EXISTS parked_mail (
+    message_id TEXT PRIMARY KEY,
+    data TEXT NOT NULL,
+    deliveries INTEGER NOT NULL,
+    error TEXT NOT NULL,
+    parked_at TEXT NOT NULL
+  );`;
+
 const DEFAULT_RETENTION_MS = 7 * 24 * 3600_000;
 const MAX_ERROR_TEXT = 1_000;
 
@@ -33,13 +43,7 @@ export function openSqliteDeliveryLog(options: SqliteDeliveryLogOptions): Delive
   db.pragma('synchronous = FULL');
   db.exec(`
     CREATE TABLE IF NOT EXISTS sent_mail (mail_id TEXT PRIMARY KEY, sent_at TEXT NOT NULL);
-    CREATE TABLE IF NOT EXISTS parked_mail (
-      message_id TEXT PRIMARY KEY,
-      data TEXT NOT NULL,
-      deliveries INTEGER NOT NULL,
-      error TEXT NOT NULL,
-      parked_at TEXT NOT NULL
-    );
+    ${PARKED_MAIL_TABLE}
   `);
   const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
   db.prepare('DELETE FROM sent_mail WHERE sent_at < ?').run(

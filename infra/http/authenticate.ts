@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Role } from '../../domain/user/roles.ts';
-import type { Principal } from '../auth/access-tokens.ts';
+import { SessionEndedError, type Principal } from '../auth/access-tokens.ts';
 import { HttpProblem } from './problem.ts';
 
 declare module 'express-serve-static-core' {
@@ -32,7 +32,10 @@ export const bearerAuthenticator =
     }
     try {
       req.principal = verify(match[1]);
-    } catch {
+    } catch (error) {
+      if (error instanceof SessionEndedError) {
+        throw unauthorized('This session has ended (logged out or revoked); log in again.');
+      }
       throw unauthorized('The access token is invalid or expired.');
     }
     next();

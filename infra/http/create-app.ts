@@ -7,6 +7,8 @@ import { requireJson } from './require-json.ts';
 import { accessLog, requestLoggerOnDemand } from './access-log.ts';
 import { HttpProblem, toProblem } from './problem.ts';
 import { readinessRouter, type ReadinessCheck } from './readiness.ts';
+import { securityHeaders } from './security-headers.ts';
+import { metricsHandler } from './metrics-endpoint.ts';
 
 export interface HttpAppOptions {
   logger: Logger;
@@ -16,6 +18,11 @@ export interface HttpAppOptions {
   /** Express `trust proxy`: whose X-Forwarded-For is believed. */
   trustProxy?: string | number;
   readiness: ReadinessCheck[];
+  /**
+   * `/metrics` on this app (`token`: '' for none, else the bearer token it needs), or null
+   * when it has a listener of its own.
+   */
+  metricsEndpoint?: { token: string } | null;
   /** Mounts the business routers (write-api, read-api, docs) on the app. */
   mount: (app: Express) => void;
 }
@@ -42,6 +49,7 @@ export const createHttpApp = (options: HttpAppOptions): Express => {
   app.disable('x-powered-by');
   app.set('trust proxy', options.trustProxy ?? 'loopback');
   app.set('query parser', 'simple');
+  app.use(securityHeaders());
 
   requestLoggerOnDemand(app.request, options.logger);
   app.use(
@@ -78,9 +86,10 @@ export const createHttpApp = (options: HttpAppOptions): Express => {
     res.json({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) });
   });
   app.use(readinessRouter(options.readiness));
-  app.get('/metrics', async (_req, res) => {
-    res.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
-  });
+  const metricsEndpoint =
+    options.metricsEndpoint === undefined ? { token: '' } : options.metricsEndpoint;
+  if (metricsEndpoint !== null)
+    app.get('/metrics', metricsHandler(options.metrics, metricsEndpoint.token));
 
   app.use(requireJson);
   app.use(jsonBody(options.bodyLimit));

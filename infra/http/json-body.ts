@@ -7,6 +7,13 @@ import express, {
 import { parse } from 'lossless-json';
 import { HttpProblem } from './problem.ts';
 
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** The JSON body exactly as received, for signatures computed over its bytes. */
+    rawBody?: string;
+  }
+}
+
 /**
  * Parses JSON bodies without ever making a float: every JSON number arrives as its exact
  * source text (`100.10` → "100.10"), so money sent as a number is read as the decimal the
@@ -19,6 +26,7 @@ export const jsonBody = (limit: string): RequestHandler[] => [
       req.body = undefined;
       return next();
     }
+    req.rawBody = req.body;
     if (req.body.trim() === '') {
       req.body = {};
       return next();

@@ -5,7 +5,9 @@ import type { Bus } from '../../ports/bus.ts';
 import type { EventStore } from '../../ports/event-store.ts';
 import type { ReadStore } from '../../ports/read-store.ts';
 import type { RateSource } from '../../ports/rate-source.ts';
+import { PostgresEventStore } from '../event-store/postgres-event-store.ts';
 import { SqliteEventStore } from '../event-store/sqlite-event-store.ts';
+import { EventStoreDbEventStore } from '../event-store/eventstoredb-event-store.ts';
 import { SqliteReadStore } from '../read-store/sqlite-read-store.ts';
 import { MongoReadStore } from '../read-store/mongo-read-store.ts';
 import { createInProcessBus } from '../bus/in-process-bus.ts';
@@ -25,12 +27,25 @@ export const embeddedFiles = (dataDir: string) => ({
 });
 
 /** The adapter each port gets, chosen by configuration. */
-export const openEventStore = (config: Config, logger: Logger): Promise<EventStore> =>
-  SqliteEventStore.open({
-    file: embeddedFiles(config.dataDir).eventStore,
-    synchronous: config.sqliteSynchronous,
-    logger: logger.child({ component: 'event-store' }),
-  });
+export const openEventStore = (config: Config, logger: Logger): Promise<EventStore> => {
+  const storeLogger = logger.child({ component: 'event-store' });
+  switch (config.eventStore) {
+    case 'postgres':
+      return PostgresEventStore.open({
+        url: config.postgresUrl,
+        poolSize: config.postgresPoolSize,
+        logger: storeLogger,
+      });
+    case 'eventstoredb':
+      return EventStoreDbEventStore.open({ url: config.eventstoreUrl, logger: storeLogger });
+    case 'sqlite':
+      return SqliteEventStore.open({
+        file: embeddedFiles(config.dataDir).eventStore,
+        synchronous: config.sqliteSynchronous,
+        logger: storeLogger,
+      });
+  }
+};
 
 export const openReadStore = async (config: Config): Promise<ReadStore> =>
   config.readStore === 'mongodb'

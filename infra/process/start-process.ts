@@ -11,7 +11,12 @@ export const startProcess = async (config: Config): Promise<void> => {
   try {
     const running = await startRoles(config, logger, lifecycle);
     logger.info(
-      { role: config.role, port: running.port, dataDir: config.dataDir },
+      {
+        role: config.role,
+        port: running.port,
+        ...(running.metricsPort === undefined ? {} : { metricsPort: running.metricsPort }),
+        dataDir: config.dataDir,
+      },
       `cambio listening on http://${config.host}:${running.port}`,
     );
   } catch (error) {

@@ -1,7 +1,7 @@
 import { createSecretKey } from 'node:crypto';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
-import { CommandHandler } from '../../commands/command-handler.ts';
+import { CommandHandler, type CommandObserver } from '../../commands/command-handler.ts';
 import { rolesOf } from '../../commands/user/roles-of.ts';
 import { userRoutes } from '../../write-api/user-routes.ts';
 import { walletRoutes } from '../../write-api/wallet-routes.ts';
@@ -13,33 +13,58 @@ import { Projector } from '../../projections/projector.ts';
 import { projectionStatus } from '../../projections/projection-status.ts';
 import { auditRoutes } from '../../audit/audit-routes.ts';
 import { adminRoutes } from '../../read-api/admin-routes.ts';
+import { findConsoleBundle } from '../../read-api/console-bundle.ts';
+import { consoleRouter } from '../../read-api/console-router.ts';
+import { parkedMailRoutes } from '../../read-api/parked-mail-routes.ts';
+import type { ParkedMail } from '../../ports/parked-mail.ts';
 import { ProjectionProgress } from '../../projections/projection-progress.ts';
 import { createReadModelQueries } from '../../projections/queries.ts';
 import { walletReadModels } from '../../projections/wallet-read-models.ts';
 import { walletLiveUpdates } from '../../projections/wallet-live-updates.ts';
 import { mailRequestsReaction } from '../../reactions/mail-requests.ts';
+import { transferProcess } from '../../reactions/transfer-process.ts';
+import { transferRoutes } from '../../write-api/transfer-routes.ts';
+import { transferReadRoutes } from '../../read-api/transfer-routes.ts';
+import { paymentCallbacksReaction } from '../../reactions/payment-callbacks.ts';
+import { paymentRoutes } from '../../write-api/payment-routes.ts';
+import { openPaymentProvider, paymentCallbackSecret } from '../payments/open-payment-provider.ts';
 import { startNotifier } from '../../notifier/notifier.ts';
 import type { Bus } from '../../ports/bus.ts';
 import type { EventStore } from '../../ports/event-store.ts';
 import type { ReadStore } from '../../ports/read-store.ts';
 import {
+  accessTokenVerifier,
   signAccessToken,
-  verifyAccessToken,
   type AccessTokenSettings,
 } from '../auth/access-tokens.ts';
+import { createRevokedSessions } from '../auth/revoked-sessions.ts';
+import { openPasswordHasher } from '../auth/password-hasher.ts';
+import {
+  registrationAggregateFor,
+  signInGuardAggregate,
+  walletAggregateWith,
+} from '../../commands/aggregates.ts';
+import {
+  followRevocationsInLog,
+  followRevocationsInReadStore,
+  recordRevocationsInReadStore,
+} from '../../projections/session-revocations.ts';
 import { loadKeys } from '../auth/secrets.ts';
 import type { Config } from '../config/settings.ts';
 import { bearerAuthenticator } from '../http/authenticate.ts';
 import { createHttpApp } from '../http/create-app.ts';
+import { createMetricsApp } from '../http/metrics-endpoint.ts';
 import { listen } from '../http/http-server.ts';
 import type { ReadinessCheck } from '../http/readiness.ts';
 import { mountRoutes, type RouteSpec } from '../http/route-spec.ts';
-import { createMetrics } from '../metrics/metrics.ts';
+import { createMetrics, type Metrics } from '../metrics/metrics.ts';
 import { docsRouter } from '../openapi/docs-router.ts';
 import { openApiDocument } from '../openapi/openapi-document.ts';
 import { LatestRates } from '../rates/latest-rates.ts';
 import { meteredBus } from '../bus/metered-bus.ts';
-import { openDeliveryLog } from '../delivery-log/open-delivery-log.ts';
+import { deliveryLogFile, openDeliveryLog } from '../delivery-log/open-delivery-log.ts';
+import { connectNatsParkedMail } from '../delivery-log/nats-parked-mail.ts';
+import { openSqliteParkedMail } from '../delivery-log/sqlite-parked-mail.ts';
 import { startRateFeed } from '../rates/rate-feed.ts';
 import { openBus, openEventStore, openMailer, openRateSource, openReadStore } from './adapters.ts';
 import type { Lifecycle } from './lifecycle.ts';
@@ -47,9 +72,22 @@ import { roleNeeds } from './role-needs.ts';
 
 /** bcrypt cost: ~100 ms per hash on these machines, above the OWASP minimum of 10. */
 const BCRYPT_COST = 10;
+/** Revocations are looked up this far before the oldest that can matter (clock skew). */
+const REVOCATION_MARGIN_MS = 5 * 60_000;
+
+/** Commands by type and outcome, conflict retries and appended events, for every handler. */
+const commandObserver = (metrics: Metrics): CommandObserver => ({
+  onOutcome: (_aggregate, command, outcome) => metrics.commands.inc({ type: command, outcome }),
+  onConflictRetry: (aggregate) => metrics.commandRetries.inc({ type: aggregate }),
+  onAppended: (events) => {
+    for (const event of events) metrics.eventsAppended.inc({ type: event.type });
+  },
+});
 
 export interface RunningRoles {
   port: number;
+  /** The metrics listener's port, when METRICS_PORT gives it one. */
+  metricsPort?: number;
   eventStore?: EventStore;
   readStore?: ReadStore;
   bus: Bus;
@@ -104,6 +142,35 @@ export const startRoles = async (
 
   const progress = readStore ? new ProjectionProgress({ readStore }) : undefined;
 
+  // Every role but the notifier authenticates (API routes, audit, admin, websockets).
+  const revokedSessions = createRevokedSessions({
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+  });
+  const revocationsSince = () =>
+    new Date(Date.now() - config.accessTokenTtlSeconds * 1000 - REVOCATION_MARGIN_MS);
+  const onRevoked = (sessionId: string, revokedAt: string) =>
+    revokedSessions.revoke(sessionId, revokedAt);
+  if (eventStore) {
+    const follower = followRevocationsInLog({
+      eventStore,
+      since: revocationsSince,
+      onRevoked,
+      logger: logger.child({ component: 'session-revocations' }),
+    });
+    await follower.start();
+    lifecycle.onStop('session revocations', () => follower.stop());
+  } else if (readStore && !needs.notifier) {
+    const follower = followRevocationsInReadStore({
+      readStore,
+      since: revocationsSince,
+      onRevoked,
+      logger: logger.child({ component: 'session-revocations' }),
+    });
+    await follower.start();
+    lifecycle.onStop('session revocations', () => follower.stop());
+  }
+
+  let parkedMail: ParkedMail | undefined;
   // Started before the projector's mail reaction and so stopped after it: on the embedded
   // bus the reaction's enqueue waits for the notifier to handle the mail.
   if (needs.notifier) {
@@ -121,7 +188,30 @@ export const startRoles = async (
     lifecycle.onStop('notifier', () => consumer.stop());
   }
 
-  if (needs.projector && eventStore && readStore) {
+  // Parked mail is listed where the notifier runs; on NATS any role reaches the parked stream,
+  // so the projector (where the gateway sends /api/admin/*) serves it too.
+  if (needs.notifier || (needs.projector && config.bus === 'nats')) {
+    const desk: ParkedMail =
+      config.bus === 'nats'
+        ? await connectNatsParkedMail({
+            servers: config.natsUrl.split(',').map((url) => url.trim()),
+            name: `cambio-${config.role}-parked-mail`,
+          })
+        : openSqliteParkedMail({ file: deliveryLogFile(config.dataDir), bus, logger });
+    // Closed before the notifier stops: a replay in flight on the embedded queue settles first.
+    lifecycle.onStop('parked mail', () => desk.close());
+    parkedMail = desk;
+  }
+
+  // One handler per process: commands on one stream are serialised in-process, so the write API
+  // and the transfer process manager of an embedded deployment do not race each other.
+  const handler = eventStore ? new CommandHandler(eventStore, commandObserver(metrics)) : undefined;
+  const wallet = walletAggregateWith({
+    maxDeposit: config.maxDeposit,
+    maxBalance: config.maxBalance,
+  });
+
+  if (needs.projector && eventStore && readStore && handler) {
     const projector = new Projector({
       projection: walletReadModels,
       eventStore,
@@ -144,6 +234,38 @@ export const startRoles = async (
     await mailRequests.start();
     lifecycle.onStop('mail reaction', () => mailRequests.stop());
 
+    // For the read-api replicas, which have no event store to follow.
+    const revocations = recordRevocationsInReadStore({
+      eventStore,
+      readStore,
+      since: revocationsSince,
+      logger: logger.child({ component: 'revoked-sessions' }),
+    });
+    await revocations.prepare();
+    await revocations.start();
+    lifecycle.onStop('revoked sessions', () => revocations.stop());
+
+    const profiles = createReadModelQueries(readStore);
+    const transfers = transferProcess({
+      eventStore,
+      readStore,
+      handler,
+      wallet,
+      mailOf: async (userId) => (await profiles.getUser(userId))?.mail ?? null,
+      logger: logger.child({ component: 'transfer-process' }),
+    });
+    await transfers.start();
+    lifecycle.onStop('transfer process', () => transfers.stop());
+
+    const payments = paymentCallbacksReaction({
+      eventStore,
+      readStore,
+      handler,
+      logger: logger.child({ component: 'payment-callbacks' }),
+    });
+    await payments.start();
+    lifecycle.onStop('payment callbacks', () => payments.stop());
+
     const source = openRateSource(config, logger);
     const feed = startRateFeed({ source, bus, logger });
     await source.start();
@@ -160,16 +282,27 @@ export const startRoles = async (
     latestRates = rates;
     lifecycle.onStop('rates subscription', () => rates.close());
   }
-  if (needs.writeApi && eventStore) {
-    const handler = new CommandHandler(eventStore, {
-      onOutcome: (_aggregate, command, outcome) => metrics.commands.inc({ type: command, outcome }),
-      onConflictRetry: (aggregate) => metrics.commandRetries.inc({ type: aggregate }),
-      onAppended: (events) => {
-        for (const event of events) metrics.eventsAppended.inc({ type: event.type });
-      },
+  // Known once the server listens; the simulated provider calls back to this process.
+  let ownUrl = '';
+  if (needs.writeApi && handler && eventStore) {
+    const callbackSecret = paymentCallbackSecret(config, keys);
+    const provider = openPaymentProvider(config, callbackSecret, () => ownUrl, logger);
+    lifecycle.onStop('payment provider', () => provider.close());
+    routes.push(...paymentRoutes({ handler, eventStore, provider, callbackSecret, wallet }));
+    const passwords = openPasswordHasher({
+      cost: BCRYPT_COST,
+      ...(config.passwordHashThreads > 0 ? { threads: config.passwordHashThreads } : {}),
+      maxQueue: config.passwordHashQueue,
     });
+    lifecycle.onStop('password hashing', () => passwords.close());
     const sessions = {
       handler,
+      passwords,
+      signInGuard: signInGuardAggregate({
+        maxFailures: config.signInMaxFailures,
+        windowSeconds: config.signInLockSeconds,
+        lockSeconds: config.signInLockSeconds,
+      }),
       signAccessToken: (principal: Parameters<typeof signAccessToken>[1]) =>
         signAccessToken(tokenSettings, principal),
       accessTokenTtlSeconds: config.accessTokenTtlSeconds,
@@ -178,10 +311,20 @@ export const startRoles = async (
     };
     routes.push(
       ...userRoutes({
-        register: { handler, codeKey: keys.verificationCode, bcryptCost: BCRYPT_COST },
+        register: {
+          handler,
+          codeKey: keys.verificationCode,
+          passwords,
+          registration: registrationAggregateFor({
+            maxGuessesPerDay: config.verificationMaxGuesses,
+            dailyLockSeconds: config.verificationLockSeconds,
+            resendCooldownSeconds: config.verificationResendSeconds,
+          }),
+        },
         sessions,
         authRateLimitPerMinute: config.authRateLimitPerMinute,
       }),
+      ...transferRoutes(handler),
       ...walletRoutes({
         handler,
         latestRates: () => {
@@ -189,10 +332,12 @@ export const startRoles = async (
           return latest ? { rates: latest.rates, at: latest.at } : null;
         },
         maxRateAgeMs: config.ratesMaxAgeMs,
+        wallet,
       }),
     );
   }
   if (eventStore) routes.push(...auditRoutes(eventStore));
+  if (parkedMail) routes.push(...parkedMailRoutes(parkedMail));
   if (needs.projector && eventStore && readStore) {
     const [events, reads] = [eventStore, readStore];
     routes.push(
@@ -201,11 +346,17 @@ export const startRoles = async (
   }
   const queries = needs.readApi && readStore ? createReadModelQueries(readStore) : null;
   if (queries) {
-    routes.push(...userReadRoutes(queries));
+    routes.push(...userReadRoutes(queries), ...transferReadRoutes(queries));
     if (latestRates) routes.push(...exchangeRatesRoutes(latestRates));
   }
 
-  const authenticate = bearerAuthenticator((token) => verifyAccessToken(tokenSettings, token));
+  // The web console is served where the read API is: it reads through it and its websocket.
+  const consoleBundle = needs.readApi ? findConsoleBundle(logger) : null;
+
+  const verifyAccess = accessTokenVerifier(tokenSettings, (sessionId) =>
+    revokedSessions.isRevoked(sessionId),
+  );
+  const authenticate = bearerAuthenticator(verifyAccess);
   const app = createHttpApp({
     logger,
     metrics,
@@ -213,8 +364,11 @@ export const startRoles = async (
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     readiness,
+    metricsEndpoint: config.metricsPort === null ? { token: config.metricsToken } : null,
     mount: (app: Express) => {
-      const router = express.Router();
+      // One spelling per route: `/api/user/login/` or `/API/USER/LOGIN` is a 404, not a way
+      // around a limit keyed on the exact path (the gateway's, deploy/nginx/gateway.conf).
+      const router = express.Router({ strict: true, caseSensitive: true });
       mountRoutes(router, routes, {
         authenticate,
         ...(progress ? { readYourWrites: readYourWrites(progress, config.readWaitMs) } : {}),
@@ -222,9 +376,23 @@ export const startRoles = async (
       app.use(router);
       const document = openApiDocument(routes, '0.1.0');
       app.use(docsRouter(() => document));
+      if (consoleBundle) app.use(consoleRouter(consoleBundle));
     },
   });
+  let metricsPort: number | undefined;
+  if (config.metricsPort !== null) {
+    // Its own listener, which the gateway never forwards to (deploy/nginx/gateway.conf).
+    const metricsHttp = await listen(
+      createMetricsApp(metrics, config.metricsToken),
+      config.host,
+      config.metricsPort,
+    );
+    metricsPort = metricsHttp.port;
+    lifecycle.onStop('metrics server', () => metricsHttp.close(config.shutdownTimeoutMs));
+  }
   const http = await listen(app, config.host, config.port);
+  const reachableHost = ['0.0.0.0', '::'].includes(config.host) ? '127.0.0.1' : config.host;
+  ownUrl = `http://${reachableHost.includes(':') ? `[${reachableHost}]` : reachableHost}:${http.port}`;
   lifecycle.onStop('http server', () => http.close(config.shutdownTimeoutMs));
   if (queries && latestRates) {
     // Registered after the HTTP server so it closes first: sockets get 1001, not a cut.
@@ -232,7 +400,8 @@ export const startRoles = async (
       server: http.server,
       bus,
       latestRates,
-      verifyAccessToken: async (token) => verifyAccessToken(tokenSettings, token),
+      verifyAccessToken: async (token) => verifyAccess(token),
+      onSessionRevoked: (listener) => revokedSessions.onRevoked(listener),
       readWallet: queries.getWallet,
       logger: logger.child({ component: 'websocket' }),
       metrics,
@@ -241,6 +410,7 @@ export const startRoles = async (
   }
   return {
     port: http.port,
+    ...(metricsPort === undefined ? {} : { metricsPort }),
     bus,
     ...(eventStore ? { eventStore } : {}),
     ...(readStore ? { readStore } : {}),

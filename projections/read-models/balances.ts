@@ -43,6 +43,9 @@ export const walletBalancesAfter = (event: RecordedEvent): WalletBalancesAfter |
     case 'CryptoBought':
     case 'CryptoSold':
       return { userId, balances: { ...wallet.data.balances } };
+    default:
+      // Transfer and deposit-intent steps touch one currency and record its balance after.
+      return { userId, balances: { [wallet.data.currency]: wallet.data.balance } };
   }
 };
 

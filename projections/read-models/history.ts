@@ -7,7 +7,13 @@ import { decodeWalletEvent } from './decode-events.ts';
 
 export const HISTORY = 'history';
 
-export const HISTORY_TYPES = Object.freeze(['deposit', 'withdrawal', 'buy', 'sell'] as const);
+export const HISTORY_TYPES = Object.freeze([
+  'deposit',
+  'withdrawal',
+  'buy',
+  'sell',
+  'transfer',
+] as const);
 export type HistoryType = (typeof HISTORY_TYPES)[number];
 
 export const isHistoryType = (value: unknown): value is HistoryType =>
@@ -27,6 +33,22 @@ export type FundsMovementDocument = HistoryCommon & {
   type: 'deposit' | 'withdrawal';
   /** Balance of `currency` after the movement. */
   balance: string;
+  /** Set on a deposit paid through a payment provider: the intent it settled. */
+  intentId?: string;
+};
+
+/**
+ * A transfer as one side sees it: money going out, coming in, or coming back (a refund).
+ * The counterparty is the other side's mail: the address the sender typed, or the sender's.
+ */
+export type TransferDocument = HistoryCommon & {
+  type: 'transfer';
+  direction: 'out' | 'in' | 'refund';
+  counterparty: string;
+  transferId: string;
+  balance: string;
+  /** Why a refund happened. */
+  reason?: string;
 };
 
 type TradeCommon = HistoryCommon & {
@@ -42,9 +64,10 @@ export type BuyDocument = TradeCommon & { type: 'buy'; cost: string };
 export type SellDocument = TradeCommon & { type: 'sell'; proceeds: string };
 
 /** One entry per wallet event, id = the event id, ordered by the event's position. */
-export type HistoryDocument = FundsMovementDocument | BuyDocument | SellDocument;
+export type HistoryDocument = FundsMovementDocument | BuyDocument | SellDocument | TransferDocument;
 
-const documentOf = (wallet: WalletEvent, event: RecordedEvent): HistoryDocument => {
+/** Saga steps that move no money (a completion, a decline, an intent opened or closed) list nothing. */
+const documentOf = (wallet: WalletEvent, event: RecordedEvent): HistoryDocument | null => {
   const common = {
     userId: wallet.data.userId,
     currency: wallet.data.currency,
@@ -65,6 +88,43 @@ const documentOf = (wallet: WalletEvent, event: RecordedEvent): HistoryDocument 
         ? { ...trade, type: 'buy', cost: wallet.data.cost }
         : { ...trade, type: 'sell', proceeds: wallet.data.proceeds };
     }
+    case 'TransferSent':
+    case 'TransferRefunded': {
+      const { to, transferId, balance } = wallet.data;
+      const transfer = {
+        ...common,
+        type: 'transfer' as const,
+        counterparty: to,
+        transferId,
+        balance,
+      };
+      return wallet.type === 'TransferSent'
+        ? { ...transfer, direction: 'out' }
+        : { ...transfer, direction: 'refund', reason: wallet.data.reason };
+    }
+    case 'TransferReceived': {
+      const { fromMail, transferId, balance } = wallet.data;
+      return {
+        ...common,
+        type: 'transfer',
+        direction: 'in',
+        counterparty: fromMail,
+        transferId,
+        balance,
+      };
+    }
+    case 'DepositIntentSucceeded':
+      return {
+        ...common,
+        type: 'deposit',
+        balance: wallet.data.balance,
+        intentId: wallet.data.intentId,
+      };
+    case 'TransferDeclined':
+    case 'TransferCompleted':
+    case 'DepositIntentOpened':
+    case 'DepositIntentClosed':
+      return null;
   }
 };
 

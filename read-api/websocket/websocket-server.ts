@@ -46,6 +46,8 @@ export interface LiveRates {
 
 export interface VerifiedToken {
   userId: string;
+  /** The login session the token belongs to; its sockets close when it ends. */
+  sessionId?: string;
   /** When given, wallet updates stop at this instant until the client authenticates again. */
   expiresAt?: Date;
 }
@@ -61,6 +63,8 @@ export interface WebSocketServerDependencies {
   logger: Logger;
   metrics: Pick<Metrics, 'websocketClients'>;
   limits?: Partial<WebSocketLimits>;
+  /** Tells of sessions that ended (logout, refresh-token reuse); returns an unsubscribe. */
+  onSessionRevoked?: (listener: (sessionId: string) => void) => () => void;
 }
 
 export interface ClientStats extends OutboxStats {
@@ -90,6 +94,7 @@ interface Client {
   readonly outbox: Outbox;
   alive: boolean;
   userId: string | null;
+  sessionId: string | null;
   expiresAtMs: number | null;
   rates: RatesFilter | null;
   stopWallet: (() => void) | null;
@@ -105,6 +110,8 @@ const ALL_RATES: RatesFilter = { codes: null, key: '*' };
 /** User ids become bus subject tokens; anything else is refused rather than subscribed. */
 const SUBJECT_SAFE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 const CLOSE_GOING_AWAY = 1001;
+/** Private-use close code: the session of the socket's token ended; log in again. */
+export const CLOSE_SESSION_REVOKED = 4001;
 
 const ratesFilterOf = (codes: ReadonlySet<string> | null): RatesFilter =>
   codes === null ? ALL_RATES : { codes, key: [...codes].sort().join(',') };
@@ -257,6 +264,7 @@ export const attachWebSocketServer = (deps: WebSocketServerDependencies): LiveWe
       return;
     }
     client.userId = verified.userId;
+    client.sessionId = verified.sessionId ?? null;
     client.expiresAtMs = verified.expiresAt?.getTime() ?? null;
     reply(client, replyMessage('authenticated', id, { userId: verified.userId }));
   };
@@ -426,6 +434,7 @@ export const attachWebSocketServer = (deps: WebSocketServerDependencies): LiveWe
       outbox: createOutbox(ws, limits),
       alive: true,
       userId: verified?.userId ?? null,
+      sessionId: verified?.sessionId ?? null,
       expiresAtMs: verified?.expiresAt?.getTime() ?? null,
       rates: null,
       stopWallet: null,
@@ -560,11 +569,25 @@ export const attachWebSocketServer = (deps: WebSocketServerDependencies): LiveWe
   }, limits.heartbeatMs);
   heartbeat.unref();
 
+  // A revoked session's sockets close at once, wherever the revocation happened: its tokens
+  // no longer authenticate anything, and the client should know to log in again.
+  const stopRevocations =
+    deps.onSessionRevoked?.((sessionId) => {
+      for (const client of clients) {
+        if (client.sessionId !== sessionId) continue;
+        logger.info({ userId: client.userId, sessionId }, 'websocket closed: session revoked');
+        stopWallet(client);
+        client.userId = null;
+        client.ws.close(CLOSE_SESSION_REVOKED, 'session_revoked');
+      }
+    }) ?? (() => {});
+
   // --- shutdown ---------------------------------------------------------------------------
 
   const closeAll = async (): Promise<void> => {
     clearInterval(heartbeat);
     stopRates();
+    stopRevocations();
     const open = [...clients];
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([

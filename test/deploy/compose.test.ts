@@ -78,18 +78,24 @@ describe('docker-compose.yml', () => {
     expect(() => interpolate(secret, { CAMBIO_SECRET: '' })).to.throw(/CAMBIO_SECRET/);
   });
 
-  it('mounts the shared event store volume at /data wherever the role opens the event store', () => {
-    expect(compose.volumes).to.have.property('cambio-data');
+  it('opens the event store on EventStoreDB wherever the role needs one', () => {
     for (const { name, role, service } of cambio) {
-      const mounts = (service.volumes ?? []).map(parseVolume);
-      const data = mounts.find((mount) => mount.target === '/data');
-      if (roleNeeds(role).eventStore) {
-        expect(data?.source, name).to.equal('cambio-data');
-        expect(environmentOf(service).CAMBIO_DATA_DIR, name).to.equal('/data');
-      } else {
-        expect(data, `${name} needs no event store and gets no data volume`).to.equal(undefined);
-      }
+      if (!roleNeeds(role).eventStore) continue;
+      const config = loadConfig(environmentOf(service), { role });
+      expect(config.eventStore, name).to.equal('eventstoredb');
+      expect(config.eventstoreUrl, name).to.equal('esdb://eventstore:2113?tls=false');
     }
+  });
+
+  it('shares no file between processes: no Cambio service mounts a volume', () => {
+    for (const { name, service } of cambio) {
+      expect(service.volumes ?? [], `${name} mounts`).to.deep.equal([]);
+    }
+    const mounted = Object.values(compose.services).flatMap((service) =>
+      (service.volumes ?? []).map(parseVolume).map(({ source }) => source),
+    );
+    const named = mounted.filter((source) => !source.startsWith('.') && !source.startsWith('/'));
+    expect(new Set(named).size, 'each named volume belongs to one service').to.equal(named.length);
   });
 
   it('starts Cambio services after the servers their role needs are healthy', () => {
@@ -98,6 +104,7 @@ describe('docker-compose.yml', () => {
       const dependsOn = dependenciesOf(service);
       const wanted = [
         'nats',
+        ...(needs.eventStore ? ['eventstore'] : []),
         ...(needs.readStore ? ['mongo'] : []),
         ...(needs.notifier ? ['mailpit'] : []),
       ];
@@ -150,12 +157,25 @@ describe('docker-compose.yml', () => {
     expect(mailpit?.ports).to.deep.equal(['127.0.0.1:8025:8025']);
   });
 
-  it('publishes the gateway, Grafana, Prometheus and Mailpit on loopback only', () => {
+  it('runs one insecure EventStoreDB node for local use, without its projections, health-checked', () => {
+    const eventstore = compose.services.eventstore;
+    expect(eventstore?.image).to.match(/^eventstore\/eventstore:\d/);
+    const environment = environmentOf(eventstore!);
+    expect(environment).to.include({
+      EVENTSTORE_CLUSTER_SIZE: '1',
+      EVENTSTORE_RUN_PROJECTIONS: 'None',
+      EVENTSTORE_INSECURE: 'true',
+    });
+    expect(String(eventstore?.healthcheck?.test)).to.include('/health/live');
+  });
+
+  it('publishes the gateway, Grafana, Prometheus, Mailpit and the EventStoreDB UI on loopback only', () => {
     const published = Object.entries(compose.services).flatMap(([name, service]) =>
       (service.ports ?? []).map((port) => `${name} ${port}`),
     );
     expect(published.sort()).to.deep.equal(
       [
+        'eventstore 127.0.0.1:2113:2113',
         'gateway 127.0.0.1:3000:80',
         'grafana 127.0.0.1:3001:3000',
         'mailpit 127.0.0.1:8025:8025',

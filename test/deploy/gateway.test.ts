@@ -163,7 +163,7 @@ describe('the nginx gateway', function () {
     return { status: response.status, headers: response.headers, text };
   };
 
-  it('routes commands and sign-in to write-api, queries to read-api, admin to the projector', async () => {
+  it('routes commands and sign-in to write-api, queries and the console to read-api, admin to the projector', async () => {
     const routes: [string, string, string][] = [
       ['POST', '/api/user/register', 'write-api'],
       ['POST', '/api/user/logout', 'write-api'],
@@ -174,8 +174,16 @@ describe('the nginx gateway', function () {
       ['GET', '/api/user/me', 'read-api'],
       ['GET', '/api/user/wallet/balance', 'read-api'],
       ['GET', '/api/user/wallet/history?limit=5&cursor=abc', 'read-api'],
+      ['POST', '/api/user/wallet/transfer', 'write-api'],
+      ['POST', '/api/user/wallet/deposit-intents', 'write-api'],
+      ['POST', '/api/payments/callback', 'write-api'],
+      ['GET', '/api/user/wallet/transfers?limit=5', 'read-api'],
+      ['GET', '/api/user/wallet/transfers/0b7c1e4e-2f0a-4c1e-9a53-0c5b2d3e4f60', 'read-api'],
       ['GET', '/api/exchange-rates?currency=USD', 'read-api'],
+      ['GET', '/app', 'read-api'],
+      ['GET', '/app/app-0123.js', 'read-api'],
       ['GET', '/api/admin/projections', 'projector'],
+      ['GET', '/api/admin/mail/parked', 'projector'],
     ];
     for (const [method, path, service] of routes) {
       const { status, text } = await ask(method, path);
@@ -233,6 +241,44 @@ describe('the nginx gateway', function () {
     });
     // Other routes are not limited by sign-in traffic.
     expect((await ask('GET', '/api/user/me')).status).to.equal(200);
+    // No other spelling of a sign-in route escapes the limit.
+    for (const path of [
+      '/api/user/login/',
+      '/api/user/login//',
+      '/API/USER/LOGIN',
+      '/Api/User/Register',
+      '/api/user/refresh/',
+      '//api/user/login',
+      '/api/user/./login',
+      '/api/user/log%69n',
+      '/api/user/login?x=1',
+    ]) {
+      const answer = await ask('POST', path);
+      expect(answer.status, path).to.equal(429);
+    }
+  });
+
+  it('sends read routes with a trailing slash to read-api, without the slash', async () => {
+    for (const [path, forwarded] of [
+      ['/api/user/me/', '/api/user/me'],
+      ['/api/user/wallet/balance/', '/api/user/wallet/balance'],
+      ['/api/user/wallet/history//?limit=5', '/api/user/wallet/history?limit=5'],
+      ['/api/exchange-rates/?currency=USD', '/api/exchange-rates?currency=USD'],
+    ]) {
+      const { status, text } = await ask('GET', path as string);
+      expect(status, path).to.equal(200);
+      const echo = JSON.parse(text) as Echo;
+      expect(echo.service, path).to.equal('read-api');
+      expect(echo.url, path).to.equal(forwarded);
+    }
+  });
+
+  it('never forwards /metrics, in any spelling', async () => {
+    for (const path of ['/metrics', '/metrics/', '/METRICS', '/Metrics?x=1']) {
+      const { status, headers } = await ask('GET', path);
+      expect(status, path).to.equal(404);
+      expect(headers.get('content-type')).to.equal('application/problem+json');
+    }
   });
 
   it('answers 503 problem+json with Retry-After when no replica of a service answers', async () => {

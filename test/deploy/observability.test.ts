@@ -151,7 +151,7 @@ describe('Prometheus, Grafana and the log shipper', () => {
   });
 
   describe('prometheus.yml', () => {
-    it('scrapes every replica of every Cambio service on its HTTP port, one job per service', () => {
+    it('scrapes every replica of every Cambio service on its metrics port, one job per service', () => {
       const { scrape_configs: jobs } = readYaml('deploy/prometheus/prometheus.yml') as {
         scrape_configs: ScrapeConfig[];
       };
@@ -163,7 +163,8 @@ describe('Prometheus, Grafana and the log shipper', () => {
           {
             names: [name],
             type: 'A',
-            port: Number(environmentOf(service).PORT),
+            // Its own listener (METRICS_PORT), which the gateway does not forward.
+            port: Number(environmentOf(service).METRICS_PORT),
             refresh_interval: '15s',
           },
         ]);

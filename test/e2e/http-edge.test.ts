@@ -61,7 +61,11 @@ describe('e2e: the HTTP edge', function () {
   let user: NewUser;
 
   before(async function () {
-    cambio = await CambioProcess.start();
+    // Limits far above the default, for the amounts that test exact parsing of huge numbers.
+    const noMoneyLimits = '1' + '0'.repeat(25);
+    cambio = await CambioProcess.start({
+      env: { MAX_DEPOSIT: noMoneyLimits, MAX_BALANCE: noMoneyLimits },
+    });
     client = httpClient(() => cambio.baseUrl);
     user = await registerAndLogin(client, cambio.outboxDir);
   });

@@ -7,6 +7,7 @@ import pino from 'pino';
 import { SqliteEventStore } from '../../infra/event-store/sqlite-event-store.ts';
 import { MongoReadStore } from '../../infra/read-store/mongo-read-store.ts';
 import { SqliteReadStore } from '../../infra/read-store/sqlite-read-store.ts';
+import type { EventStore } from '../../ports/event-store.ts';
 import type { ReadStore } from '../../ports/read-store.ts';
 import { generationCollection } from '../../projections/generations.ts';
 import { ProjectionProgress } from '../../projections/projection-progress.ts';
@@ -16,7 +17,9 @@ import { createReadModelQueries } from '../../projections/queries.ts';
 import { rebuildProjection } from '../../projections/rebuild.ts';
 import { walletReadModels } from '../../projections/wallet-read-models.ts';
 import { parseReport, spawnChild } from '../support/child/child-process.ts';
+import { openStoreAt, prepareStore, type StoreTarget } from '../support/event-store-targets.ts';
 import { findOrStartMongo, type MongoForTests } from '../support/ferretdb.ts';
+import { postgresOrSkip } from '../support/postgres.ts';
 import { contentOf, dumpActiveGeneration } from './support/read-model-dump.ts';
 import {
   appendFixtureStreams,
@@ -33,7 +36,7 @@ interface StoreFactory {
 }
 
 /** Follows the log into `readStore` from zero until it reaches the head, then stops. */
-const projectToHead = async (eventStore: SqliteEventStore, readStore: ReadStore): Promise<void> => {
+const projectToHead = async (eventStore: EventStore, readStore: ReadStore): Promise<void> => {
   const progress = new ProjectionProgress({ readStore, pollIntervalMs: 10 });
   const projector = new Projector({
     projection: walletReadModels,
@@ -60,23 +63,39 @@ const rebuildEqualsLive = (
   label: string,
   stores: () => StoreFactory,
   sizes: { initial: number; usersPerRound: number; perRound: number; pauseMs: number },
+  /** The event store the log lives in: SQLite by default, or PostgreSQL. */
+  eventStoreKind: 'sqlite' | 'postgres' = 'sqlite',
 ) => {
   describe(`rebuild while live (${label})`, function () {
     let dir: string;
-    let eventStore: SqliteEventStore;
+    let eventStore: EventStore;
+    let postgres: StoreTarget | undefined;
     const opened: ReadStore[] = [];
 
-    beforeEach(function () {
-      dir = mkdtempSync(join(tmpdir(), 'cambio-rebuild-'));
-      eventStore = new SqliteEventStore({
-        file: join(dir, 'events.sqlite'),
-        pollIntervalMs: 10,
-        synchronous: 'normal',
+    if (eventStoreKind === 'postgres') {
+      before(async function () {
+        await postgresOrSkip(this, `rebuild while live (${label})`);
       });
+    }
+
+    beforeEach(async function () {
+      dir = mkdtempSync(join(tmpdir(), 'cambio-rebuild-'));
+      if (eventStoreKind === 'postgres') {
+        postgres = await prepareStore('postgres');
+        eventStore = await openStoreAt(postgres.location, { pollIntervalMs: 10 });
+      } else {
+        eventStore = new SqliteEventStore({
+          file: join(dir, 'events.sqlite'),
+          pollIntervalMs: 10,
+          synchronous: 'normal',
+        });
+      }
     });
 
     afterEach(async function () {
       await eventStore.close();
+      await postgres?.cleanup();
+      postgres = undefined;
       for (const store of opened.splice(0)) await store.close();
       rmSync(dir, { recursive: true, force: true });
     });
@@ -194,6 +213,15 @@ describe('projection rebuilds', function () {
       make: async (dir, name) => new SqliteReadStore({ file: join(dir, `${name}.sqlite`) }),
     }),
     { initial: 1500, usersPerRound: 2, perRound: 40, pauseMs: 5 },
+  );
+
+  rebuildEqualsLive(
+    'PostgreSQL event store, SQLite read store',
+    () => ({
+      make: async (dir, name) => new SqliteReadStore({ file: join(dir, `${name}.sqlite`) }),
+    }),
+    { initial: 1500, usersPerRound: 2, perRound: 40, pauseMs: 5 },
+    'postgres',
   );
 
   describe('with MongoDB', function () {

@@ -53,9 +53,14 @@ export const issued = (
   },
 });
 
-export const failed = (attempts: number, remaining: number): VerificationFailed => ({
+/** `seconds`: when it was sent (events decided now carry it; older ones do not). */
+export const failed = (
+  attempts: number,
+  remaining: number,
+  seconds?: number,
+): VerificationFailed => ({
   type: 'VerificationFailed',
-  data: { mail: MAIL, attempts, remaining },
+  data: { mail: MAIL, attempts, remaining, ...(seconds === undefined ? {} : { at: at(seconds) }) },
 });
 
 export const blocked = (untilSeconds: number): VerificationBlocked => ({

@@ -114,12 +114,27 @@ describe('registration decider', () => {
         .then([issued(1000, 'hash-B')]);
     });
 
-    it('refuses a registered address as conflict mail_taken', () => {
-      const error = spec
+    it('answers a registered address like a new one: an attempt with an unknown code, for the owner mail', () => {
+      spec
         .given([issued(0), completed(30)])
         .when(requestCode(3600, 'hash-B'))
-        .thenFails('mail_taken');
-      expect(error?.kind).to.equal('conflict');
+        .then([
+          {
+            type: 'RegistrationAttempted',
+            data: { mail: MAIL, codeHash: 'hash-B', issuedAt: at(3600), expiresAt: at(4200) },
+          },
+        ]);
+    });
+
+    it('keeps the resend cooldown for a registered address, as for a new one', () => {
+      const attempted: RegistrationEvent = {
+        type: 'RegistrationAttempted',
+        data: { mail: MAIL, codeHash: 'hash-B', issuedAt: at(3600), expiresAt: at(4200) },
+      };
+      spec
+        .given([issued(0), completed(30), attempted])
+        .when(requestCode(3610, 'hash-C'))
+        .thenFails('resend_too_soon');
     });
 
     it('treats a missing code hash or nonce, or a malformed clock, as a caller bug', () => {
@@ -166,7 +181,7 @@ describe('registration decider', () => {
       const error = spec
         .given([issued(0)])
         .when(verify(30, 'hash-wrong'))
-        .thenFails('verification_failed', [failed(1, 4)]);
+        .thenFails('verification_failed', [failed(1, 4, 30)]);
       expect(error?.kind).to.equal('validation');
       expect(error?.details.remaining).to.equal(4);
       expect(error?.details.field).to.equal('verification');
@@ -176,7 +191,7 @@ describe('registration decider', () => {
       const error = spec
         .given([issued(0), failed(1, 4), failed(2, 3), failed(3, 2)])
         .when(verify(30, 'hash-wrong'))
-        .thenFails('verification_failed', [failed(4, 1)]);
+        .thenFails('verification_failed', [failed(4, 1, 30)]);
       expect(error?.details.remaining).to.equal(1);
     });
 
@@ -184,7 +199,7 @@ describe('registration decider', () => {
       const error = spec
         .given([issued(0), ...fourWrong])
         .when(verify(100, 'hash-wrong'))
-        .thenFails('verification_blocked', [failed(5, 0), blocked(100 + 900)]);
+        .thenFails('verification_blocked', [failed(5, 0, 100), blocked(100 + 900)]);
       expect(error?.kind).to.equal('too_many');
       expect(error?.details.retryAfterSeconds).to.equal(900);
     });
@@ -241,19 +256,51 @@ describe('registration decider', () => {
       expect(error?.kind).to.equal('validation');
     });
 
-    it('refuses a registered address as conflict mail_taken, even with the used code', () => {
-      const error = spec
+    it('answers a registered address like a new one: no code pending, then every code wrong', () => {
+      spec
         .given([issued(0), completed(30)])
         .when(verify(40))
-        .thenFails('mail_taken');
-      expect(error?.kind).to.equal('conflict');
+        .thenFails('verification_not_requested');
+      const attempted: RegistrationEvent = {
+        type: 'RegistrationAttempted',
+        data: { mail: MAIL, codeHash: 'hash-B', issuedAt: at(3600), expiresAt: at(4200) },
+      };
+      // Even the code whose hash was recorded: it was mailed to nobody, and the account exists.
+      spec
+        .given([issued(0), completed(30), attempted])
+        .when(verify(3610, 'hash-B'))
+        .thenFails('verification_failed', [failed(1, 4, 3610)]);
+    });
+
+    it('counts wrong codes per address across resends: the daily budget locks it for the daily lock', () => {
+      const daily = deciderSpec(registrationDecider({ maxGuessesPerDay: 6 }));
+      // Four wrong guesses on the first code, a resend, then two more: the sixth locks.
+      const history: RegistrationEvent[] = [
+        issued(0),
+        failed(1, 4, 10),
+        failed(2, 3, 20),
+        failed(3, 2, 30),
+        failed(4, 1, 40),
+        issued(100, 'hash-B'),
+        failed(1, 1, 110),
+      ];
+      const error = daily
+        .given(history)
+        .when(verify(120, 'hash-wrong'))
+        .thenFails('verification_blocked', [failed(2, 0, 120), blocked(120 + 21600)]);
+      expect(error?.details.retryAfterSeconds).to.equal(21600);
+      // The budget is per 24 hours: guesses from the day before do not count.
+      daily
+        .given([...history.slice(0, 6), { ...failed(1, 1, 110) }, issued(90_000, 'hash-C')])
+        .when(verify(90_010, 'hash-wrong'))
+        .thenFails('verification_failed', [failed(1, 4, 90_010)]);
     });
 
     it('makes the old code worthless once a new one is issued', () => {
       spec
         .given([issued(0), issued(60, 'hash-B')])
         .when(verify(70, 'hash-A'))
-        .thenFails('verification_failed', [failed(1, 4)]);
+        .thenFails('verification_failed', [failed(1, 4, 70)]);
       spec
         .given([issued(0), issued(60, 'hash-B')])
         .when(verify(70, 'hash-B'))
@@ -264,7 +311,7 @@ describe('registration decider', () => {
       spec
         .given([issued(0), ...fourWrong, issued(120, 'hash-B')])
         .when(verify(130, 'hash-wrong'))
-        .thenFails('verification_failed', [failed(1, 4)]);
+        .thenFails('verification_failed', [failed(1, 4, 130)]);
     });
 
     it('refuses an invalid address without counting an attempt', () => {
@@ -341,7 +388,7 @@ describe('registration decider', () => {
       strict
         .given([issued(0, 'hash-A', 30), failed(1, 1)])
         .when(verify(10, 'hash-wrong', { name: 'Alice' }))
-        .thenFails('verification_blocked', [failed(2, 0), blocked(70)]);
+        .thenFails('verification_blocked', [failed(2, 0, 10), blocked(70)]);
     });
 
     it('uses the configured name length', () => {
@@ -363,6 +410,8 @@ describe('registration decider', () => {
         maxAttempts: 5,
         blockSeconds: 900,
         maxNameLength: 100,
+        maxGuessesPerDay: 10,
+        dailyLockSeconds: 21600,
       });
       expect(decideRegistration(requestCode(0), initialRegistrationState()).events).to.deep.equal([
         issued(0),
@@ -410,6 +459,7 @@ describe('registration decider', () => {
         code: null,
         lastIssuedAt: null,
         blockedUntil: null,
+        guesses: [],
         registered: null,
       });
       expect(T0).to.equal(at(0));

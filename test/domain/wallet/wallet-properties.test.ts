@@ -36,7 +36,7 @@ const amount = fc.oneof(
  * that withdrawals and sales succeed often enough to matter.
  */
 type Step = {
-  type: WalletCommand['type'];
+  type: 'Deposit' | 'Withdraw' | 'Buy' | 'Sell';
   fiat: string;
   crypto: string;
   amount: bigint;

@@ -11,6 +11,7 @@ import {
   walletDecider,
   walletStreamId,
   type Buy,
+  type Deposit,
   type Sell,
   type WalletCommand,
   type WalletEvent,
@@ -77,7 +78,7 @@ const sold = (
   },
 });
 
-const deposit = (amount: bigint, currency?: string): WalletCommand => ({
+const deposit = (amount: bigint, currency?: string): Deposit => ({
   type: 'Deposit',
   userId: USER,
   amount,

@@ -31,6 +31,19 @@ describe('configuration', () => {
     expect(loadConfig({ CAMBIO_ROLE: 'write-api', CAMBIO_BUS: 'nats' }).role).to.equal('write-api');
   });
 
+  it('reads the PostgreSQL event store settings', () => {
+    const config = loadConfig({
+      CAMBIO_EVENT_STORE: 'postgres',
+      POSTGRES_URL: 'postgresql://cambio:secret@db:5432/events',
+      POSTGRES_POOL_SIZE: '4',
+    });
+    expect(config).to.include({
+      eventStore: 'postgres',
+      postgresUrl: 'postgresql://cambio:secret@db:5432/events',
+      postgresPoolSize: 4,
+    });
+  });
+
   for (const [env, value] of [
     ['PORT', 'abc'],
     ['PORT', '70000'],
@@ -40,6 +53,12 @@ describe('configuration', () => {
     ['CAMBIO_SECRET', 'short'],
     ['CORS_ORIGINS', 'not a url'],
     ['BODY_LIMIT', 'huge'],
+    ['CAMBIO_EVENT_STORE', 'mysql'],
+    ['EVENTSTORE_URL', 'http://eventstore:2113'],
+    ['EVENTSTORE_URL', 'esdb://'],
+    ['EVENTSTORE_URL', 'esdb://eventstore:2113 ?tls=false'],
+    ['POSTGRES_URL', 'mysql://db/cambio'],
+    ['POSTGRES_POOL_SIZE', '0'],
   ] as const) {
     it(`refuses ${env}=${value}, naming the setting and what is allowed`, () => {
       let error: unknown;
@@ -54,4 +73,19 @@ describe('configuration', () => {
         .and.include('must be');
     });
   }
+
+  it('takes EventStoreDB and KurrentDB connection strings, single node or cluster', () => {
+    for (const url of [
+      'esdb://127.0.0.1:2113?tls=false',
+      'esdb://admin:changeit@eventstore:2113?tls=true&tlsVerifyCert=false',
+      'esdb+discover://cluster.example.com:2113',
+      'esdb://node1:2113,node2:2113,node3:2113?tls=false',
+      'kurrentdb://kurrentdb:2113?tls=false',
+      'kurrentdb+discover://cluster.example.com:2113',
+    ]) {
+      const config = loadConfig({ CAMBIO_EVENT_STORE: 'eventstoredb', EVENTSTORE_URL: url });
+      expect(config.eventStore).to.equal('eventstoredb');
+      expect(config.eventstoreUrl).to.equal(url);
+    }
+  });
 });

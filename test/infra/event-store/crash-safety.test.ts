@@ -1,18 +1,15 @@
 /**
  * A child appends in a loop and reports each event only after its append resolved; this
  * process SIGKILLs it at random moments, restarts it, and after every kill checks that the
- * file holds every acknowledged event intact and nothing half-written.
+ * store holds every acknowledged event intact and nothing half-written. Run on every adapter.
  */
 import { randomInt } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { expect } from 'chai';
-import type { JsonObject, RecordedEvent } from '../../../ports/event-store.ts';
-import { SqliteEventStore } from '../../../infra/event-store/sqlite-event-store.ts';
+import type { EventStore, JsonObject, RecordedEvent } from '../../../ports/event-store.ts';
 import { parseReport, spawnChild, type ChildHandle } from '../../support/child/child-process.ts';
+import { describeEachStore, openStoreAt } from '../../support/event-store-targets.ts';
 
 const appender = fileURLToPath(new URL('../../support/child/crash-appender.ts', import.meta.url));
 const KILLS = 24;
@@ -24,7 +21,7 @@ interface Acked {
   data: JsonObject;
 }
 
-const readWholeLog = async (store: SqliteEventStore): Promise<RecordedEvent[]> => {
+const readWholeLog = async (store: EventStore): Promise<RecordedEvent[]> => {
   const log: RecordedEvent[] = [];
   for (;;) {
     const page = await store.readAll({ after: log.at(-1)?.position ?? 0n, maxCount: 5000 });
@@ -83,32 +80,27 @@ const checkLog = (
   }
 };
 
-describe('SqliteEventStore crash safety', function () {
-  this.timeout(180_000);
-  let dir: string;
+describeEachStore('event store crash safety', (target) => {
   const children = new Set<ChildHandle>();
 
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'cambio-es-crash-'));
-  });
-
-  after(async () => {
+  afterEach(async () => {
     for (const child of children) child.process.kill('SIGKILL');
     await Promise.all([...children].map((child) => child.exited));
-    await rm(dir, { recursive: true, force: true });
+    children.clear();
   });
 
-  it(`keeps every acknowledged append and no partial one across ${KILLS} SIGKILLs`, async () => {
-    const file = join(dir, 'events.db');
+  it(`keeps every acknowledged append and no partial one across ${KILLS} SIGKILLs`, async function () {
+    this.timeout(180_000);
+    const { location } = target();
     const acked = new Map<string, Acked>();
     let stored = 0;
     let kills = 0;
 
-    // Two writer processes share the file, each killed and restarted in its own rhythm, so
+    // Two writer processes share the store, each killed and restarted in its own rhythm, so
     // kills also land while the other process holds the write lock or is mid-commit.
     const killLoop = async (writer: string) => {
       for (let round = 0; round < KILLS / 2; round += 1) {
-        const child = spawnChild(appender, ['--file', file, '--writer', writer]);
+        const child = spawnChild(appender, ['--store', location, '--writer', writer]);
         children.add(child);
         await child.waitForLine((line) => line === 'ready');
         // Random moments: right after opening, mid-stream, and anything in between.
@@ -124,8 +116,8 @@ describe('SqliteEventStore crash safety', function () {
           const event = parseReport<Acked>(line, 'acked');
           acked.set(event.id, event);
         }
-        // Only killed children's events are in `acked`: all of them must be on disk now.
-        const store = new SqliteEventStore({ file });
+        // Only killed children's events are in `acked`: all of them must be stored now.
+        const store = await openStoreAt(location);
         try {
           const log = await readWholeLog(store);
           checkLog(log, acked, kills);

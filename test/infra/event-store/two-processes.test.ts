@@ -1,15 +1,12 @@
 /**
- * Two OS processes append to the same data file at the same time, to a shared stream (with
+ * Two OS processes append to the same store at the same time, to a shared stream (with
  * optimistic concurrency) and to their own streams, while this process follows the log.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import type { RecordedEvent } from '../../../ports/event-store.ts';
-import { SqliteEventStore } from '../../../infra/event-store/sqlite-event-store.ts';
+import type { EventStore, RecordedEvent } from '../../../ports/event-store.ts';
 import { parseReport, spawnChild, type ChildHandle } from '../../support/child/child-process.ts';
+import { describeEachStore, openStoreAt } from '../../support/event-store-targets.ts';
 
 const worker = fileURLToPath(new URL('../../support/child/append-worker.ts', import.meta.url));
 
@@ -21,7 +18,7 @@ interface Acked {
   size: number;
 }
 
-const readWholeLog = async (store: SqliteEventStore): Promise<RecordedEvent[]> => {
+const readWholeLog = async (store: EventStore): Promise<RecordedEvent[]> => {
   const log: RecordedEvent[] = [];
   for (;;) {
     const page = await store.readAll({ after: log.at(-1)?.position ?? 0n, maxCount: 1000 });
@@ -30,26 +27,20 @@ const readWholeLog = async (store: SqliteEventStore): Promise<RecordedEvent[]> =
   }
 };
 
-describe('SqliteEventStore shared by two processes', function () {
-  this.timeout(120_000);
-  let dir: string;
+describeEachStore('event store shared by two processes', (target) => {
   let children: ChildHandle[] = [];
-
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'cambio-es-two-'));
-  });
 
   afterEach(async () => {
     for (const child of children) child.process.kill('SIGKILL');
     await Promise.all(children.map((child) => child.exited));
     children = [];
-    await rm(dir, { recursive: true, force: true });
   });
 
-  it('ends with a complete log: contiguous revisions, no duplicates, whole batches', async () => {
-    const file = join(dir, 'events.db');
+  it('ends with a complete log: contiguous revisions, no duplicates, whole batches', async function () {
+    this.timeout(120_000);
+    const { location } = target();
     const appendsPerWriter = 150;
-    const store = new SqliteEventStore({ file, pollIntervalMs: 10 });
+    const store = await openStoreAt(location, { pollIntervalMs: 10 });
     try {
       const followed: RecordedEvent[] = [];
       const subscription = store.subscribeToAll();
@@ -59,8 +50,8 @@ describe('SqliteEventStore shared by two processes', function () {
 
       children = ['a', 'b'].map((writer) =>
         spawnChild(worker, [
-          '--file',
-          file,
+          '--store',
+          location,
           '--writer',
           writer,
           '--shared',

@@ -1,33 +1,33 @@
 /**
- * Child process: opens the store file, waits for `go`, then runs `--concurrency` loops that
+ * Child process: opens the store, waits for `go`, then runs `--concurrency` loops that
  * together make `--appends` appends. Each append is a batch of 1–3 events, alternately to a
  * stream shared with other processes (read its revision, append at it, re-read on conflict)
  * and to this writer's own stream (expected 'any'). Reports every acknowledged event as
  * `acked {"stream","id","batch","index","size"}` and finally `done {}`.
- * Usage: append-worker.ts --file <db> --writer <name> --shared <stream> --appends <n> --concurrency <n>
+ * Usage: append-worker.ts --store <location> --writer <name> --shared <stream> --appends <n> --concurrency <n>
  */
 import { parseArgs } from 'node:util';
 import { WrongExpectedRevisionError, type ExpectedRevision } from '../../../ports/event-store.ts';
-import { SqliteEventStore } from '../../../infra/event-store/sqlite-event-store.ts';
+import { openStoreAt } from '../event-store-targets.ts';
 import { readyThenWaitForGo, report } from './child-process.ts';
 import { testEvent } from './test-events.ts';
 
 const { values } = parseArgs({
   options: {
-    file: { type: 'string' },
+    store: { type: 'string' },
     writer: { type: 'string' },
     shared: { type: 'string' },
     appends: { type: 'string' },
     concurrency: { type: 'string', default: '8' },
   },
 });
-if (!values.file || !values.writer || !values.shared || !values.appends) {
-  throw new Error('usage: --file <db> --writer <name> --shared <stream> --appends <n>');
+if (!values.store || !values.writer || !values.shared || !values.appends) {
+  throw new Error('usage: --store <location> --writer <name> --shared <stream> --appends <n>');
 }
 const { writer, shared } = values;
 const own = `writer-${writer}`;
 
-const store = new SqliteEventStore({ file: values.file });
+const store = await openStoreAt(values.store);
 await readyThenWaitForGo();
 
 let next = 0;

@@ -4,26 +4,26 @@
  * events. A stream's first append of a run continues it wherever the last run left it
  * (expected 'any'), later ones name the exact revision. Every acknowledged event is reported
  * with its data as `acked {"stream","id","type","data"}`, only after `append` resolved.
- * Usage: crash-appender.ts --file <db> --writer <name> [--streams <n>]
+ * Usage: crash-appender.ts --store <file or postgres:// URL> --writer <name> [--streams <n>]
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { ExpectedRevision } from '../../../ports/event-store.ts';
-import { SqliteEventStore } from '../../../infra/event-store/sqlite-event-store.ts';
+import { openStoreAt } from '../event-store-targets.ts';
 import { report } from './child-process.ts';
 import { testEvent } from './test-events.ts';
 
 const { values } = parseArgs({
   options: {
-    file: { type: 'string' },
+    store: { type: 'string' },
     writer: { type: 'string' },
     streams: { type: 'string', default: '6' },
   },
 });
-if (!values.file || !values.writer) throw new Error('usage: --file <db> --writer <name>');
+if (!values.store || !values.writer) throw new Error('usage: --store <location> --writer <name>');
 const { writer } = values;
 
-const store = new SqliteEventStore({ file: values.file });
+const store = await openStoreAt(values.store);
 process.stdout.write('ready\n');
 
 let batches = 0;
