@@ -1,5 +1,6 @@
 import type { EventStore, RecordedEvent } from '../ports/event-store.ts';
 import { problemResponses as problems, type RouteSpec } from '../infra/http/route-spec.ts';
+import { positionParam } from '../infra/http/position-param.ts';
 import { auditWallet } from './wallet-audit-report.ts';
 
 /** Secrets recorded for login that an audit has no business reading. */
@@ -11,6 +12,28 @@ const redact = (data: RecordedEvent['data']): RecordedEvent['data'] =>
       REDACTED_FIELDS.has(key) ? '[redacted]' : value,
     ]),
   );
+
+/** An event as the audit routes show it, for the OpenAPI examples. */
+const EVENT_EXAMPLE = {
+  id: '0b7f3c52-5d7e-4b8e-9a51-6f0d2c9e1a43',
+  streamId: 'wallet-6f1c2b9e-8d4a-4e1f-a3b2-1c9d8e7f6a5b',
+  revision: '0',
+  position: '42',
+  type: 'FundsDeposited',
+  data: {
+    userId: '6f1c2b9e-8d4a-4e1f-a3b2-1c9d8e7f6a5b',
+    currency: 'USD',
+    amount: '100.1',
+    balance: '100.1',
+  },
+  metadata: {
+    correlationId: 'c1',
+    causationId: 'c1',
+    actor: '6f1c2b9e-8d4a-4e1f-a3b2-1c9d8e7f6a5b',
+    schemaVersion: 1,
+    timestamp: '2024-06-01T12:00:00.000Z',
+  },
+};
 
 /** An event as auditors see it: bigints as decimal strings, metadata intact, secrets redacted. */
 const eventView = (event: RecordedEvent) => ({
@@ -70,13 +93,16 @@ export const auditRoutes = (eventStore: EventStore): RouteSpec[] => [
     auth: ['auditor', 'admin'],
     query: pageQuery,
     responses: {
-      200: { description: 'A page of events and the position to continue after' },
+      200: {
+        description: 'A page of events and the position to continue after',
+        example: { events: [EVENT_EXAMPLE], next: '42' },
+      },
       ...problems(400, 401, 403),
     },
     handle: async (req, res) => {
       const query = req.query as { after?: string; limit?: string };
       const events = await eventStore.readAll({
-        after: BigInt(query.after ?? '0'),
+        after: positionParam(query.after, 'after'),
         maxCount: limitOf(query.limit),
       });
       const last = events[events.length - 1];
@@ -94,11 +120,14 @@ export const auditRoutes = (eventStore: EventStore): RouteSpec[] => [
     tags: ['audit'],
     auth: ['auditor', 'admin'],
     query: streamQuery,
-    responses: { 200: { description: "The stream's events" }, ...problems(400, 401, 403) },
+    responses: {
+      200: { description: "The stream's events", example: { events: [EVENT_EXAMPLE] } },
+      ...problems(400, 401, 403),
+    },
     handle: async (req, res) => {
       const query = req.query as { fromRevision?: string; limit?: string };
       const events = await eventStore.readStream(String(req.params.streamId), {
-        fromRevision: BigInt(query.fromRevision ?? '0'),
+        fromRevision: positionParam(query.fromRevision, 'fromRevision'),
         maxCount: limitOf(query.limit),
       });
       res.json({ events: events.map(eventView) });
@@ -112,7 +141,15 @@ export const auditRoutes = (eventStore: EventStore): RouteSpec[] => [
     tags: ['audit'],
     auth: ['auditor', 'admin'],
     responses: {
-      200: { description: 'Replayed balances and any discrepancy found' },
+      200: {
+        description: 'Replayed balances and any discrepancy found',
+        example: {
+          userId: '6f1c2b9e-8d4a-4e1f-a3b2-1c9d8e7f6a5b',
+          events: 1,
+          balances: { USD: '100.1' },
+          problems: [],
+        },
+      },
       ...problems(401, 403),
     },
     handle: async (req, res) => {

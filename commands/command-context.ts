@@ -11,4 +11,10 @@ export interface CommandContext {
   idempotencyKey?: string;
   /** Hash of the request body, so a reused key with another body is told apart. */
   requestHash?: string;
+  /**
+   * Optimistic concurrency chosen by the client (HTTP If-Match): the command applies only to
+   * the stream exactly at this revision, else it is refused as `precondition_failed` with no
+   * effect. Checked after the Idempotency-Key replay, so a retry still gets its first answer.
+   */
+  expectedRevision?: bigint;
 }

@@ -136,6 +136,16 @@ const decideInTurn = <C, S, E extends DomainEvent>(
         turn.answers.push({ kind: 'replay', run: earlier });
         continue;
       }
+      // If-Match (CommandContext.expectedRevision): decided only on the state the client saw,
+      // which in a batch is the state the commands before it left.
+      if (context.expectedRevision !== undefined && context.expectedRevision !== revision) {
+        throw new DomainError(
+          'precondition',
+          'precondition_failed',
+          'The resource changed since the version named in If-Match; read it again and retry.',
+          { currentRevision: String(revision) },
+        );
+      }
       const decision = aggregate.decider.decide(command, state);
       if (decision.events.length === 0) {
         turn.answers.push(

@@ -1,7 +1,7 @@
 /**
  * Business rule violations, as typed data. Domain code returns or throws these; the HTTP
  * edge maps each `kind` to a status (validation 400, not_found 404, conflict 409,
- * rule 422, too_many 429, unavailable 503). Domain code never knows about HTTP.
+ * precondition 412, rule 422, too_many 429, unavailable 503). Domain code never knows about HTTP.
  */
 export type DomainErrorKind =
   | 'validation'
@@ -9,6 +9,7 @@ export type DomainErrorKind =
   | 'forbidden'
   | 'not_found'
   | 'conflict'
+  | 'precondition'
   | 'rule'
   | 'too_many'
   | 'unavailable';

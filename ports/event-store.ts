@@ -49,6 +49,12 @@ export interface RecordedEvent extends EventToAppend {
  * - 'stream_exists': the stream must have at least one event;
  * - 'any': no check.
  */
+/**
+ * The largest position or revision any event store holds (signed 64-bit, as SQLite, PostgreSQL
+ * and EventStoreDB store them); a number above it can only be a client's mistake.
+ */
+export const MAX_POSITION = 2n ** 63n - 1n;
+
 export type ExpectedRevision = bigint | 'no_stream' | 'stream_exists' | 'any';
 
 export interface AppendResult {

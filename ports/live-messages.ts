@@ -22,6 +22,8 @@ export interface WalletUpdateMessage {
   balances: Record<string, string>;
   /** Global position of the event; clients ignore updates older than what they have. */
   position: string;
+  /** The wallet's strong entity tag after the event, as GET /api/user/wallet/balance sends it. */
+  etag?: string;
   /** The history entry the event produced, in the shape of GET /api/user/wallet/history. */
   entry?: HistoryEntryMessage;
 }

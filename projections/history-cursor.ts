@@ -1,4 +1,5 @@
 import { DomainError } from '../domain/errors.ts';
+import { MAX_POSITION } from '../ports/event-store.ts';
 
 /**
  * History pages are keyed by the position of the last entry shown. The cursor is opaque to
@@ -16,6 +17,6 @@ const invalidCursor = () =>
 export const decodeHistoryCursor = (cursor: string): bigint => {
   if (typeof cursor !== 'string' || !/^[A-Za-z0-9_-]{1,40}$/.test(cursor)) throw invalidCursor();
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^[1-9]\d{0,18}$/.test(text)) throw invalidCursor();
+  if (!/^[1-9]\d{0,18}$/.test(text) || BigInt(text) > MAX_POSITION) throw invalidCursor();
   return BigInt(text);
 };

@@ -1,6 +1,7 @@
 import type { HistoryEntryMessage } from '../ports/live-messages.ts';
 import type { ReadStore } from '../ports/read-store.ts';
 import { DomainError } from '../domain/errors.ts';
+import { walletEtag } from '../domain/wallet/wallet-version.ts';
 import { normalizeMail } from '../domain/user/mail.ts';
 import { ROLES, type Role } from '../domain/user/roles.ts';
 import { FIRST_GENERATION, generationCollection, readActiveGeneration } from './generations.ts';
@@ -47,6 +48,11 @@ export interface WalletView {
   balances: Record<string, string>;
   /** Global position of the newest wallet event reflected, decimal text. */
   position: string;
+  /**
+   * The wallet's strong entity tag (domain/wallet/wallet-version.ts); absent while the read
+   * model holds documents projected before revisions were recorded.
+   */
+  etag?: string;
 }
 
 export interface HistoryQuery {
@@ -122,12 +128,19 @@ export const readWallet = async (
     order: 'asc',
     limit: WHOLE_WALLET,
   });
+  let newest = -1n;
+  let known = true;
+  for (const { doc } of found) {
+    if (doc.revision === undefined) known = false;
+    else if (BigInt(doc.revision) > newest) newest = BigInt(doc.revision);
+  }
   return {
     balances: sortedBalances(
       Object.fromEntries(found.map(({ doc }) => [doc.currency, doc.amount])),
     ),
     // Ascending by position, so the last is the newest.
     position: String(found[found.length - 1]?.position ?? 0n),
+    ...(known ? { etag: walletEtag(newest) } : {}),
   };
 };
 

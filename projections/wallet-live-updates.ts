@@ -4,6 +4,7 @@ import { walletSubject, type WalletUpdateMessage } from '../ports/live-messages.
 import type { ReadStore } from '../ports/read-store.ts';
 import type { BatchListener } from './batch-listener.ts';
 import { readBalances } from './queries.ts';
+import { walletEtag } from '../domain/wallet/wallet-version.ts';
 import { sortedBalances, walletBalancesAfter } from './read-models/balances.ts';
 import { historyDocumentOf, historyEntryOf } from './read-models/history.ts';
 
@@ -28,6 +29,7 @@ export const walletUpdatesOf = (
       userId: after.userId,
       balances: sortedBalances(balances),
       position: event.position.toString(),
+      etag: walletEtag(event.revision),
       entry: historyEntryOf(event.id, event.position, doc),
     });
   }

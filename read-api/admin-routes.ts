@@ -11,7 +11,21 @@ export const adminRoutes = (statuses: () => Promise<ProjectionStatus[]>): RouteS
     tags: ['admin'],
     auth: ['admin'],
     responses: {
-      200: { description: 'One entry per projection' },
+      200: {
+        description: 'One entry per projection',
+        example: {
+          projections: [
+            {
+              projection: 'wallet-read-models',
+              generation: 1,
+              position: '41',
+              head: '42',
+              lag: '1',
+              rebuilding: null,
+            },
+          ],
+        },
+      },
       401: { description: 'problem+json (401)' },
       403: { description: 'problem+json (403)' },
     },

@@ -1,6 +1,15 @@
 import { HttpProblem } from '../infra/http/problem.ts';
 import { problemResponses as problems, type RouteSpec } from '../infra/http/route-spec.ts';
-import type { ParkedMail } from '../ports/parked-mail.ts';
+import type { ParkedMail, ParkedMailEntry } from '../ports/parked-mail.ts';
+
+const PARKED_EXAMPLE: ParkedMailEntry = {
+  id: '6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f',
+  mailId: '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d',
+  to: 'ada@example.com',
+  deliveries: 1,
+  error: '550 5.1.1 mailbox unavailable',
+  parkedAt: '2026-12-03T12:00:00.000Z',
+};
 
 const idParameter = { type: 'string', minLength: 1, maxLength: 200 } as const;
 
@@ -17,7 +26,10 @@ export const parkedMailRoutes = (parked: ParkedMail): RouteSpec[] => [
     tags: ['admin'],
     auth: ['admin'],
     responses: {
-      200: { description: 'Every parked request, oldest first' },
+      200: {
+        description: 'Every parked request, oldest first',
+        example: { parked: [PARKED_EXAMPLE] },
+      },
       ...problems(401, 403),
     },
     handle: async (_req, res) => {
@@ -32,7 +44,10 @@ export const parkedMailRoutes = (parked: ParkedMail): RouteSpec[] => [
     tags: ['admin'],
     auth: ['admin'],
     responses: {
-      202: { description: 'Back on the queue; the notifier delivers it as any other' },
+      202: {
+        description: 'Back on the queue; the notifier delivers it as any other',
+        example: { replayed: [PARKED_EXAMPLE] },
+      },
       ...problems(401, 403, 404),
     },
     handle: async (req, res) => {

@@ -1,11 +1,10 @@
 import type { NextFunction, Request, Response } from 'express';
 import { HttpProblem } from '../infra/http/problem.ts';
+import { positionParam } from '../infra/http/position-param.ts';
 
 export interface PositionWaiter {
   waitForPosition(position: bigint, timeoutMs: number): Promise<boolean>;
 }
-
-const POSITION = /^\d{1,20}$/;
 
 /**
  * Read-your-writes: with `X-Min-Position` (or `?minPosition=`) the read waits, bounded, until
@@ -19,17 +18,8 @@ export const readYourWrites =
       req.header('X-Min-Position') ??
       (typeof req.query.minPosition === 'string' ? req.query.minPosition : undefined);
     if (raw === undefined) return next();
-    if (!POSITION.test(raw)) {
-      throw new HttpProblem(
-        400,
-        'validation_failed',
-        'X-Min-Position must be a position returned by a command.',
-        {
-          errors: [{ field: 'X-Min-Position', message: 'must be a non-negative integer' }],
-        },
-      );
-    }
-    if (!(await progress.waitForPosition(BigInt(raw), waitMs))) {
+    const position = positionParam(raw, 'X-Min-Position');
+    if (!(await progress.waitForPosition(position, waitMs))) {
       throw new HttpProblem(
         503,
         'projection_behind',

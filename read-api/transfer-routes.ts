@@ -75,7 +75,22 @@ export const transferReadRoutes = (queries: ReadModelQueries): RouteSpec[] => [
     query: listQuery,
     readYourWrites: true,
     responses: {
-      200: { description: 'A page of transfers and the cursor of the next one' },
+      200: {
+        description: 'A page of transfers and the cursor of the next one',
+        example: {
+          transfers: [
+            {
+              transferId: '0b0f6a3e-5d2c-4a7e-9c1b-2f3d4e5f6a7b',
+              state: 'completed',
+              direction: 'out',
+              counterparty: 'grace@example.com',
+              currency: 'USD',
+              amount: '12.50',
+            },
+          ],
+          nextCursor: null,
+        },
+      },
       ...problems(400, 401, 503),
     },
     handle: async (req, res) => {

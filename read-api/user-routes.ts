@@ -1,5 +1,6 @@
 import { principalOf } from '../infra/http/authenticate.ts';
 import { HttpProblem } from '../infra/http/problem.ts';
+import { noneMatch } from '../infra/http/conditional.ts';
 import { problemResponses as problems, type RouteSpec } from '../infra/http/route-spec.ts';
 import { MAX_HISTORY_LIMIT, type ReadModelQueries } from '../projections/queries.ts';
 import { currencies } from '../domain/money/index.ts';
@@ -22,7 +23,7 @@ export const historyQuery = {
     },
     type: {
       type: 'string',
-      enum: [...HISTORY_TYPES],
+      enum: [...HISTORY_TYPES] as string[],
       description: 'Only entries of this type',
     },
     cursor: {
@@ -61,7 +62,21 @@ export const userReadRoutes = (queries: ReadModelQueries): RouteSpec[] => [
     auth: true,
     query: minPositionOnly,
     readYourWrites: true,
-    responses: { 200: { description: 'Profile' }, ...problems(401, 404, 503) },
+    responses: {
+      200: {
+        description: 'Profile',
+        example: {
+          status: true,
+          userId: '6f1c2b9e-8d4a-4e1f-a3b2-1c9d8e7f6a5b',
+          mail: 'ada@example.com',
+          name: 'Ada',
+          lastName: 'Lovelace',
+          registeredAt: '2024-06-01T12:00:00.000Z',
+          roles: ['user'],
+        },
+      },
+      ...problems(401, 404, 503),
+    },
     handle: async (req, res) => {
       const user = await queries.getUser(principalOf(req).userId);
       if (user === null)
@@ -82,9 +97,22 @@ export const userReadRoutes = (queries: ReadModelQueries): RouteSpec[] => [
     auth: true,
     query: minPositionOnly,
     readYourWrites: true,
-    responses: { 200: { description: 'Balances', schema: balancesSchema }, ...problems(401, 503) },
+    conditional: 'read',
+    responses: {
+      200: { description: 'Balances', schema: balancesSchema },
+      304: { description: 'Not modified: the wallet is still the version If-None-Match named' },
+      ...problems(401, 503),
+    },
     handle: async (req, res) => {
-      res.json(await queries.getBalances(principalOf(req).userId));
+      const wallet = await queries.getWallet(principalOf(req).userId);
+      if (wallet.etag !== undefined) {
+        res.setHeader('ETag', wallet.etag);
+        if (noneMatch(req, wallet.etag)) {
+          res.status(304).end();
+          return;
+        }
+      }
+      res.json(wallet.balances);
     },
   },
   {
@@ -97,7 +125,23 @@ export const userReadRoutes = (queries: ReadModelQueries): RouteSpec[] => [
     query: historyQuery,
     readYourWrites: true,
     responses: {
-      200: { description: 'A page of entries and the cursor of the next one' },
+      200: {
+        description: 'A page of entries and the cursor of the next one',
+        example: {
+          entries: [
+            {
+              id: '0b7f3c52-5d7e-4b8e-9a51-6f0d2c9e1a43',
+              type: 'deposit',
+              currency: 'USD',
+              amount: '100.1',
+              balance: '100.1',
+              at: '2024-06-01T12:00:00.000Z',
+              position: '42',
+            },
+          ],
+          nextCursor: 'NDI',
+        },
+      },
       ...problems(400, 401, 503),
     },
     handle: async (req, res) => {

@@ -61,9 +61,10 @@ if ! command -v nginx >/dev/null 2>&1 && [ ! -x .tmp/nginx/usr/sbin/nginx ]; the
     || echo "nginx could not be unpacked: the gateway test will say so and skip"
 fi
 
-# Chromium for the browser tests (test/support/browser.ts drives it through playwright-core,
-# which never downloads a browser of its own).
+# Chromium for the browser tests (the console's and /docs'; test/support/browser.ts drives it
+# through playwright-core, which never downloads a browser of its own).
 if ! command -v chromium >/dev/null 2>&1; then
   echo "installing chromium"
   as_root apt-get update -qq && as_root apt-get install -y -qq chromium
 fi
+echo "chromium: $(chromium --version 2>/dev/null || echo missing)"

@@ -60,7 +60,10 @@ export const paymentRoutes = (deps: PaymentRoutesDeps): RouteSpec[] => [
     summary: `The payment provider's notification: signed with HMAC-SHA256 over "<${TIMESTAMP_HEADER}>.<raw body>" in ${SIGNATURE_HEADER} (v1=<hex>); answered 202 once recorded, credited asynchronously; the same notification id again changes nothing`,
     tags: ['payments'],
     responses: {
-      202: { description: 'Recorded (or already recorded: `duplicate: true`)' },
+      202: {
+        description: 'Recorded (or already recorded: `duplicate: true`)',
+        example: { status: true, id: 'evt_3PqX0aLkdIwHu7ix', duplicate: false },
+      },
       ...problems(400, 401, 415),
     },
     handle: async (req, res) => {

@@ -1,5 +1,6 @@
 import type { SchemaObject } from 'openapi3-ts/oas31';
 import { currencies } from '../domain/money/index.ts';
+import { fiatSeedProperties, tradeSeedProperties } from './seed-fields.ts';
 
 /** JSON Schemas of the write API: they validate requests and generate the OpenAPI document. */
 
@@ -135,6 +136,18 @@ export const walletCommandResponse: SchemaObject = {
   },
 };
 
+/** Deposit and withdraw: Cambio's fields and the seed's `newBalance` and `message`. */
+export const fiatCommandResponse: SchemaObject = {
+  ...walletCommandResponse,
+  properties: { ...walletCommandResponse.properties, ...fiatSeedProperties },
+};
+
+/** Buy and sell: Cambio's fields and the seed's `Balance`, `sold_*`, `bought_*`, `message`. */
+export const tradeCommandResponse: SchemaObject = {
+  ...walletCommandResponse,
+  properties: { ...walletCommandResponse.properties, ...tradeSeedProperties },
+};
+
 export const tokenResponse: SchemaObject = {
   type: 'object',
   properties: {
@@ -145,6 +158,7 @@ export const tokenResponse: SchemaObject = {
     refreshToken: { type: 'string', description: 'Works once; POST /api/user/refresh rotates it' },
     refreshExpiresAt: { type: 'string', format: 'date-time' },
     userId: { type: 'string' },
+    message: { type: 'string', description: 'Seed field: what happened, in words' },
   },
 };
 
@@ -158,6 +172,7 @@ export const registerResponse: SchemaObject = {
     mail: { type: 'string' },
     expiresAt: { type: 'string', format: 'date-time' },
     position: { type: 'string' },
+    message: { type: 'string', description: 'Seed field: what happened, in words' },
   },
 };
 

@@ -49,9 +49,15 @@ export const userRoutes = (deps: {
         };
         const result = await register(deps.register, body, commandContext(req));
         const { position, ...rest } = result;
-        res
-          .status('registered' in result ? 201 : 200)
-          .json({ status: true, ...rest, position: String(position) });
+        res.status('registered' in result ? 201 : 200).json({
+          status: true,
+          ...rest,
+          position: String(position),
+          message:
+            'registered' in result
+              ? 'Account created; log in with your mail and password.'
+              : `A verification code was sent to ${result.mail}.`,
+        });
       },
     },
     {
@@ -68,7 +74,11 @@ export const userRoutes = (deps: {
       },
       handle: async (req, res) => {
         const body = req.body as { mail: string; password: string };
-        res.json({ status: true, ...(await login(deps.sessions, body, commandContext(req))) });
+        res.json({
+          status: true,
+          ...(await login(deps.sessions, body, commandContext(req))),
+          message: 'Logged in.',
+        });
       },
     },
     {

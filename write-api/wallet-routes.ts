@@ -11,7 +11,15 @@ import { problemResponses as problems, type RouteSpec } from '../infra/http/rout
 import type { Request, Response } from 'express';
 import type { CommandContext } from '../commands/command-context.ts';
 import { commandContext } from './command-context.ts';
-import { buyBody, fiatMovementBody, sellBody, walletCommandResponse } from './schemas.ts';
+import {
+  buyBody,
+  fiatCommandResponse,
+  fiatMovementBody,
+  sellBody,
+  tradeCommandResponse,
+} from './schemas.ts';
+import { seedFields } from './seed-fields.ts';
+import { walletEtag } from '../domain/wallet/wallet-version.ts';
 
 type Handler<I> = (
   deps: WalletDeps,
@@ -28,15 +36,17 @@ const walletCommand =
       deps,
       principalOf(req).userId,
       req.body as I,
-      commandContext(req),
+      commandContext(req, { wallet: true }),
     );
     const event = outcome.events[outcome.events.length - 1];
+    res.setHeader('ETag', walletEtag(outcome.revision));
     res.json({
       status: true,
       balances: outcome.balances,
       position: String(outcome.position),
       event: event && { id: event.id, type: event.type, data: event.data },
       replayed: outcome.replayed,
+      ...seedFields(event, outcome.balances),
     });
   };
 
@@ -47,6 +57,7 @@ const route = (
   body: RouteSpec['body'],
   handle: RouteSpec['handle'],
   statuses: number[],
+  response = fiatCommandResponse,
 ): RouteSpec => ({
   method: 'post',
   path,
@@ -56,9 +67,10 @@ const route = (
   auth: true,
   body,
   idempotent: true,
+  conditional: 'command',
   responses: {
-    200: { description: 'Accepted: the new balances', schema: walletCommandResponse },
-    ...problems(...statuses),
+    200: { description: 'Accepted: the new balances', schema: response },
+    ...problems(...statuses, 412),
   },
   handle,
 });
@@ -87,6 +99,7 @@ export const walletRoutes = (deps: WalletDeps): RouteSpec[] => [
     buyBody,
     walletCommand(deps, buy),
     [400, 401, 409, 415, 422, 503],
+    tradeCommandResponse,
   ),
   route(
     '/api/user/wallet/sell',
@@ -95,5 +108,6 @@ export const walletRoutes = (deps: WalletDeps): RouteSpec[] => [
     sellBody,
     walletCommand(deps, sell),
     [400, 401, 409, 415, 422, 503],
+    tradeCommandResponse,
   ),
 ];

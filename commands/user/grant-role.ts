@@ -1,9 +1,8 @@
-import { DomainError } from '../../domain/errors.ts';
-import { registrationStatusOf, userStreamId, type Role } from '../../domain/user/index.ts';
+import { userStreamId, type Role } from '../../domain/user/index.ts';
 import type { CommandContext } from '../command-context.ts';
 import type { CommandHandler } from '../command-handler.ts';
-import { registrationAggregate, userAggregate } from '../aggregates.ts';
-import { registrationStreamFor } from './registration-stream.ts';
+import { userAggregate } from '../aggregates.ts';
+import { registeredAccount } from './registered-account.ts';
 
 /**
  * Grants a role to the account registered with `mail` (operators make auditors and admins
@@ -14,17 +13,7 @@ export const grantRole = async (
   input: { mail: string; role: Role },
   context: CommandContext,
 ): Promise<{ userId: string; roles: Role[] }> => {
-  const { streamId } = registrationStreamFor(input.mail);
-  const registration = await handler.load(registrationAggregate, streamId);
-  const status = registrationStatusOf(registration.state);
-  const account = registration.state.registered;
-  if (status.status !== 'registered' || account === null) {
-    throw new DomainError(
-      'not_found',
-      'user_not_found',
-      `No account is registered with ${input.mail}.`,
-    );
-  }
+  const account = await registeredAccount(handler, input.mail);
   const stream = userStreamId(account.userId);
   const now = context.now.toISOString();
   const current = await handler.load(userAggregate, stream);
@@ -36,7 +25,7 @@ export const grantRole = async (
           {
             type: 'RegisterUser',
             userId: account.userId,
-            mail: status.mail,
+            mail: account.mail,
             name: account.name,
             lastName: account.lastName,
             registeredAt: account.registeredAt,

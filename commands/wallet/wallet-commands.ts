@@ -24,6 +24,8 @@ export interface WalletDeps {
 export interface WalletOutcome {
   balances: Record<string, string>;
   position: bigint;
+  /** The wallet stream's revision after the command (its ETag names the version). */
+  revision: bigint;
   events: AppendedEvent[];
   replayed: boolean;
 }
@@ -63,6 +65,7 @@ const run = async (
   return {
     balances: balancesOf(outcome.state),
     position: outcome.position,
+    revision: outcome.revision,
     events: outcome.events,
     replayed: outcome.replayed,
   };

@@ -56,3 +56,4 @@ export {
 export { decideWallet, walletDecider, walletDeciderWith, walletStreamId } from './wallet.ts';
 export * from './wallet-limits.ts';
 export { auditWalletEvent } from './wallet-audit.ts';
+export { revisionOfWalletEtag, walletEtag } from './wallet-version.ts';

@@ -126,7 +126,7 @@ export const replayParkedMail = async (
 /** The settings the mail commands read; the rest of the configuration is not needed. */
 const withBusOptions = (command: Command): Command =>
   command
-    .option('--bus <kind>', 'in-process | nats (env: CAMBIO_BUS)')
+    .option('--bus <kind>', 'message bus: in-process | nats (env: CAMBIO_BUS)')
     .option('--nats-url <url>', 'NATS server(s), comma-separated (env: NATS_URL)')
     .option('--data-dir <dir>', 'data directory of the embedded deployment (env: CAMBIO_DATA_DIR)');
 

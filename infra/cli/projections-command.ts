@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Argument, Command, InvalidArgumentError } from 'commander';
 import type { Logger } from 'pino';
 import type { EventStore } from '../../ports/event-store.ts';
 import type { ReadStore } from '../../ports/read-store.ts';
@@ -13,6 +13,7 @@ import { PROJECTIONS } from '../../projections/wallet-read-models.ts';
 import type { Config } from '../config/settings.ts';
 import { createLogger } from '../logging/logger.ts';
 import { openEventStore, openReadStore } from '../process/adapters.ts';
+import { requireEventStore } from './operator-error.ts';
 
 /** What the projection commands work on: stores the caller opened (and will close). */
 export interface ProjectionStores {
@@ -136,10 +137,13 @@ const withStoreOptions = (command: Command): Command =>
       '--data-dir <dir>',
       'data directory of the embedded SQLite files (env: CAMBIO_DATA_DIR)',
     )
-    .option('--read-store <kind>', 'sqlite | mongodb (env: CAMBIO_READ_STORE)')
+    .option('--read-store <kind>', 'read store: sqlite | mongodb (env: CAMBIO_READ_STORE)')
     .option('--mongodb-url <url>', 'MongoDB connection string (env: MONGODB_URL)')
     .option('--mongodb-database <name>', 'database of the read models (env: MONGODB_DATABASE)')
-    .option('--log-level <level>', 'minimum level of the JSON logs (env: LOG_LEVEL)');
+    .option(
+      '--log-level <level>',
+      'minimum level of the JSON logs: fatal | error | warn | info | debug | trace | silent (env: LOG_LEVEL)',
+    );
 
 /** Info-level logs would interleave with the progress lines; warnings and errors still show. */
 const cliLogger = (config: Config): Logger =>
@@ -150,6 +154,7 @@ const withStores = async <T>(
   logger: Logger,
   use: (stores: ProjectionStores) => Promise<T>,
 ): Promise<T> => {
+  requireEventStore(config);
   const eventStore = await openEventStore(config, logger);
   try {
     const readStore = await openReadStore(config);
@@ -178,7 +183,11 @@ export const projectionsCommand = (configFrom: (command: Command) => Config): Co
     projections
       .command('rebuild')
       .description('Rebuild projections from the start of the log without stopping the API')
-      .argument('[name]', 'projection to rebuild (default: all)')
+      .addArgument(
+        new Argument('[name]', 'projection to rebuild (default: all)').choices(
+          PROJECTIONS.map((projection) => projection.name),
+        ),
+      )
       .option('--batch-size <n>', 'events per batch (default: 1000)', positiveInteger),
   ).action(async (name: string | undefined, options: { batchSize?: number }, command: Command) => {
     const selected = projectionsNamed(name);

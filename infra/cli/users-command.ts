@@ -1,41 +1,79 @@
 import { randomUUID } from 'node:crypto';
-import { Command } from 'commander';
+import { Argument, Command } from 'commander';
 import { CommandHandler } from '../../commands/command-handler.ts';
 import { grantRole } from '../../commands/user/grant-role.ts';
-import { isRole, ROLES } from '../../domain/user/roles.ts';
+import { revokeRole } from '../../commands/user/revoke-role.ts';
+import { BASE_ROLE, ROLES, type Role } from '../../domain/user/roles.ts';
 import { createLogger } from '../logging/logger.ts';
 import { openEventStore } from '../process/adapters.ts';
 import type { Config } from '../config/settings.ts';
+import { requireEventStore } from './operator-error.ts';
 
-/** `cambio users grant-role <mail> <role>`: how operators make auditors and admins. */
+type RoleChange = typeof grantRole;
+
+/** Runs a role change on the configured event store and prints the roles that result. */
+const changeRole = async (
+  change: RoleChange,
+  config: Config,
+  input: { mail: string; role: Role },
+  done: string,
+): Promise<void> => {
+  requireEventStore(config);
+  const logger = createLogger({ level: 'warn', role: 'cli' });
+  const store = await openEventStore(config, logger);
+  try {
+    const id = randomUUID();
+    const result = await change(new CommandHandler(store), input, {
+      actor: 'operator',
+      correlationId: id,
+      causationId: id,
+      now: new Date(),
+    });
+    console.log(`${input.mail} (${result.userId}) now has roles: ${result.roles.join(', ')}`);
+    console.log(done);
+  } finally {
+    await store.close();
+  }
+};
+
+const roleCommand = (name: string, description: string): Command =>
+  new Command(name)
+    .description(description)
+    .argument('<mail>', 'the address the account registered with')
+    .addArgument(new Argument('<role>', 'the role').choices(ROLES))
+    .option(
+      '--data-dir <dir>',
+      'data directory of the embedded event store (env: CAMBIO_DATA_DIR; default: ./data)',
+    );
+
+/** `cambio users grant-role|revoke-role <mail> <role>`: how operators make auditors and admins. */
 export const usersCommand = (configFrom: (command: Command) => Config): Command => {
   const users = new Command('users').description('Manage accounts');
-  users
-    .command('grant-role')
-    .description(`Grant a role (${ROLES.join(', ')}) to the account registered with <mail>`)
-    .argument('<mail>')
-    .argument('<role>')
-    .option('--data-dir <dir>', 'data directory of the embedded event store (env: CAMBIO_DATA_DIR)')
-    .action(async (mail: string, role: string, _options, command: Command) => {
-      if (!isRole(role)) {
-        console.error(`cambio: role must be one of ${ROLES.join(', ')}`);
-        process.exit(2);
-      }
-      const config = configFrom(command);
-      const logger = createLogger({ level: 'warn', role: 'cli' });
-      const store = await openEventStore(config, logger);
-      try {
-        const id = randomUUID();
-        const result = await grantRole(
-          new CommandHandler(store),
-          { mail, role },
-          { actor: 'operator', correlationId: id, causationId: id, now: new Date() },
-        );
-        console.log(`${mail} (${result.userId}) now has roles: ${result.roles.join(', ')}`);
-        console.log('New access tokens carry the role; log in again to get one.');
-      } finally {
-        await store.close();
-      }
-    });
+  users.addCommand(
+    roleCommand(
+      'grant-role',
+      `Grant a role (${ROLES.join(' | ')}) to the account registered with <mail>`,
+    ).action(async (mail: string, role: Role, _options, command: Command) => {
+      await changeRole(
+        grantRole,
+        configFrom(command),
+        { mail, role },
+        'New access tokens carry the role; log in again to get one.',
+      );
+    }),
+  );
+  users.addCommand(
+    roleCommand(
+      'revoke-role',
+      `Revoke a role (${ROLES.filter((r) => r !== BASE_ROLE).join(' | ')}) from the account registered with <mail>`,
+    ).action(async (mail: string, role: Role, _options, command: Command) => {
+      await changeRole(
+        revokeRole,
+        configFrom(command),
+        { mail, role },
+        'Access tokens issued before keep it until they expire (ACCESS_TOKEN_TTL_SECONDS); new ones do not carry it.',
+      );
+    }),
+  );
   return users;
 };

@@ -58,6 +58,13 @@ export interface Config {
   paymentProvider: 'simulated';
   paymentCallbackSecret: string;
   paymentSimulatedDelayMs: number;
+  ratesStartupWaitMs: number;
+  commandRateLimitPerMinute: number;
+  readRateLimitPerMinute: number;
+  anonymousRateLimitPerMinute: number;
+  requestDeadlineMs: number;
+  websocketConnectionsPerAddress: number;
+  compressionThresholdBytes: number;
 }
 
 export interface Setting {
@@ -692,6 +699,83 @@ export const SETTINGS: readonly Setting[] = [
     default: '1000',
     allowed: 'an integer from 0 to 3600000',
     parse: integer(0, 3_600_000),
+  },
+  {
+    key: 'ratesStartupWaitMs',
+    env: 'RATES_STARTUP_WAIT_MS',
+    flag: '--rates-startup-wait-ms',
+    arg: '<ms>',
+    description:
+      'A process that runs the rate source waits this long at start for the first trusted rates before it listens (/ready names the rates until they arrive).',
+    default: '15000',
+    allowed: 'an integer from 0 to 300000',
+    parse: integer(0, 300_000),
+  },
+  {
+    key: 'commandRateLimitPerMinute',
+    env: 'COMMAND_RATE_LIMIT_PER_MINUTE',
+    flag: '--command-rate-limit-per-minute',
+    arg: '<n>',
+    description:
+      'Commands (POST, PUT, DELETE) per minute one signed-in user may send before getting 429; 0 turns the limit off. Shared by every replica over NATS when the bus is nats.',
+    default: '600',
+    allowed: 'an integer from 0 to 1000000',
+    parse: integer(0, 1_000_000),
+  },
+  {
+    key: 'readRateLimitPerMinute',
+    env: 'READ_RATE_LIMIT_PER_MINUTE',
+    flag: '--read-rate-limit-per-minute',
+    arg: '<n>',
+    description:
+      'Reads (GET) per minute one signed-in user may make before getting 429; 0 turns the limit off. Shared by every replica over NATS when the bus is nats.',
+    default: '1200',
+    allowed: 'an integer from 0 to 1000000',
+    parse: integer(0, 1_000_000),
+  },
+  {
+    key: 'anonymousRateLimitPerMinute',
+    env: 'ANONYMOUS_RATE_LIMIT_PER_MINUTE',
+    flag: '--anonymous-rate-limit-per-minute',
+    arg: '<n>',
+    description:
+      'Requests per minute one client address may make to routes that need no sign-in (register, login, refresh, exchange rates) before getting 429; 0 turns the limit off. Shared by every replica over NATS when the bus is nats.',
+    default: '300',
+    allowed: 'an integer from 0 to 1000000',
+    parse: integer(0, 1_000_000),
+  },
+  {
+    key: 'requestDeadlineMs',
+    env: 'REQUEST_DEADLINE_MS',
+    flag: '--request-deadline-ms',
+    arg: '<ms>',
+    description:
+      'A request still unanswered after this long gets 503 problem+json; a command carries on and a retry with its Idempotency-Key gets its one outcome. 0 turns the deadline off.',
+    default: '15000',
+    allowed: 'an integer from 0 to 600000',
+    parse: integer(0, 600_000),
+  },
+  {
+    key: 'websocketConnectionsPerAddress',
+    env: 'WEBSOCKET_CONNECTIONS_PER_ADDRESS',
+    flag: '--websocket-connections-per-address',
+    arg: '<n>',
+    description:
+      'Open websocket connections one client address may hold on one server; one more is refused with 429 at the upgrade.',
+    default: '20',
+    allowed: 'an integer from 1 to 100000',
+    parse: integer(1, 100_000),
+  },
+  {
+    key: 'compressionThresholdBytes',
+    env: 'COMPRESSION_THRESHOLD_BYTES',
+    flag: '--compression-threshold-bytes',
+    arg: '<bytes>',
+    description:
+      'Responses at least this large are compressed (br or gzip, as the client accepts); smaller ones are sent as they are.',
+    default: '1024',
+    allowed: 'an integer from 0 to 10485760',
+    parse: integer(0, 10_485_760),
   },
 ];
 

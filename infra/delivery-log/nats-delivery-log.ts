@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { StorageType, connect, type KV, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
+import { rebindingBucket } from '../bus/kv-bucket.ts';
 import type { DeliveryLog } from '../../ports/delivery-log.ts';
 import { MAIL_QUEUE } from '../../ports/mail-requests.ts';
 import { parkInStream } from './nats-parked-mail.ts';
@@ -56,36 +57,17 @@ export async function connectNatsDeliveryLog(
   });
   const js = nc.jetstream({ timeout: settings.requestTimeoutMs });
 
-  let view: Promise<KV> | null = null;
-  /** Binds (creating if needed) once; after a failure the next call binds again. */
-  const bucket = (): Promise<KV> => {
-    if (view === null) {
-      const pending = js.views.kv(settings.bucket, {
-        history: 1,
-        ttl: settings.ttlMs,
-        storage: StorageType.File,
-        timeout: settings.requestTimeoutMs,
-      });
-      view = pending;
-      pending.catch(() => {
-        if (view === pending) view = null;
-      });
-    }
-    return view;
-  };
+  const bucket = rebindingBucket(js, settings.bucket, {
+    history: 1,
+    ttl: settings.ttlMs,
+    storage: StorageType.File,
+    timeout: settings.requestTimeoutMs,
+  });
   /** A failed call may mean the server lost the bucket (an empty store): bind afresh next time. */
-  const rebindOnFailure = async <T>(use: (kv: KV) => Promise<T>): Promise<T> => {
-    const current = bucket();
-    try {
-      return await use(await current);
-    } catch (error) {
-      if (view === current) view = null;
-      throw error;
-    }
-  };
+  const rebindOnFailure = <T>(use: (kv: KV) => Promise<T>): Promise<T> => bucket.use(use);
 
   try {
-    await bucket();
+    await bucket.bind();
   } catch (error) {
     await nc.close();
     throw error;

@@ -101,6 +101,11 @@ export interface PostgresEventStoreStats {
 }
 
 const NOTIFY_CHANNEL = 'cambio_events';
+
+const connectionLoss = (error: Error | undefined) => ({
+  reason: error?.message,
+  code: (error as { code?: unknown }).code,
+});
 const ORDINAL_LIMIT = 1 << POSITION_ORDINAL_BITS;
 const SUBSCRIPTION_PAGE_SIZE = 500;
 const MAX_GROUP_APPENDS = 1024;
@@ -248,8 +253,10 @@ export class PostgresEventStore implements EventStore {
     });
     // An idle connection the server dropped (restart, failover) must not crash the process:
     // the pool discards it and opens a new one on the next checkout.
+    // Logged by message and code: pg hangs the whole client (its buffers, type tables) on the
+    // error object, which would otherwise be serialised into every log line.
     this.pool.on('error', (error) => {
-      this.logger?.warn({ err: error }, 'event store connection lost');
+      this.logger?.warn(connectionLoss(error), 'event store connection lost');
     });
   }
 
@@ -416,7 +423,10 @@ export class PostgresEventStore implements EventStore {
       this.listener = undefined;
       client.end().catch(() => {});
       if (this.closing) return;
-      this.logger?.warn({ err: error }, 'event store notifications lost; polling until back');
+      this.logger?.warn(
+        connectionLoss(error),
+        'event store notifications lost; polling until back',
+      );
       this.scheduleRelisten();
     };
     client.on('error', lost);

@@ -13,7 +13,12 @@ declare module 'node:http' {
 }
 
 const STARTED = Symbol('access log: started at');
-type Timed = ServerResponse & { [STARTED]?: number; req: IncomingMessage };
+type Timed = ServerResponse & {
+  [STARTED]?: number;
+  req: IncomingMessage;
+  /** Express's; `serverFault` is set where an unexpected error is answered. */
+  locals?: { serverFault?: unknown };
+};
 
 export interface AccessLogOptions {
   /** Requests not logged when they succeed (probes, scrapes). */
@@ -22,9 +27,10 @@ export interface AccessLogOptions {
 
 /**
  * One JSON line per finished request, in pino-http's shape (`req`, `res`, `responseTime`,
- * "request completed"), at info, warn for 4xx and error for 5xx. Unlike pino-http it makes no
- * child logger and no closure per request: the line is built only when its level is enabled,
- * and `req.log` is made only when something logs through it (an unexpected error).
+ * "request completed"): info, warn for 4xx, 503 and aborted requests, error for a server fault
+ * (`res.locals.serverFault`), never with a stack (that is logged where it is caught). Unlike
+ * pino-http it makes no child logger and no closure per request: the line is built only when
+ * its level is enabled, and `req.log` is made only when something logs through it.
  */
 export const accessLog = (logger: Logger, options: AccessLogOptions = {}) => {
   const ignore = options.ignore ?? (() => false);
@@ -33,7 +39,13 @@ export const accessLog = (logger: Logger, options: AccessLogOptions = {}) => {
   function onClose(this: Timed) {
     const { statusCode, req } = this;
     const aborted = !this.writableFinished;
-    const level = statusCode >= 500 ? 'error' : statusCode >= 400 || aborted ? 'warn' : 'info';
+    // Only a real server fault is an error; a refusal (4xx), a dependency that is down (503)
+    // or a client that went away is a warning.
+    const level = this.locals?.serverFault
+      ? 'error'
+      : statusCode >= 400 || aborted
+        ? 'warn'
+        : 'info';
     if (!logger.isLevelEnabled(level) || (level === 'info' && ignore(req.url ?? ''))) return;
     logger[level](
       {

@@ -26,7 +26,8 @@ export const bearerAuthenticator =
   (verify: (token: string) => Principal): Authenticator =>
   (req, _res, next) => {
     const header = req.headers.authorization;
-    const match = header === undefined ? null : /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header);
+    // The scheme name is case-insensitive (RFC 9110 §11.1): `bearer` and `BEARER` work too.
+    const match = header === undefined ? null : /^bearer +([A-Za-z0-9._~+/-]+=*)$/i.exec(header);
     if (match === null || match[1] === undefined) {
       throw unauthorized('Send an access token: Authorization: Bearer <token>.', 'invalid_request');
     }

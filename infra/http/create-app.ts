@@ -1,10 +1,13 @@
+import { dropTrailingSlash } from './trailing-slash.ts';
 import cors from 'cors';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics/metrics.ts';
+import { compressResponses } from './compress-responses.ts';
 import { jsonBody } from './json-body.ts';
 import { requireJson } from './require-json.ts';
 import { accessLog, requestLoggerOnDemand } from './access-log.ts';
+import { requestDeadline } from './request-deadline.ts';
 import { HttpProblem, toProblem } from './problem.ts';
 import { readinessRouter, type ReadinessCheck } from './readiness.ts';
 import { securityHeaders } from './security-headers.ts';
@@ -15,6 +18,10 @@ export interface HttpAppOptions {
   metrics: Metrics;
   corsOrigins: string[];
   bodyLimit: string;
+  /** A request unanswered after this long gets 503; 0 for none. */
+  requestDeadlineMs?: number;
+  /** Answers at least this large are compressed (br or gzip). */
+  compressionThresholdBytes?: number;
   /** Express `trust proxy`: whose X-Forwarded-For is believed. */
   trustProxy?: string | number;
   readiness: ReadinessCheck[];
@@ -33,9 +40,19 @@ const routeTemplate = (req: Request): string => {
   return typeof path === 'string' ? `${req.baseUrl}${path}` : 'unmatched';
 };
 
+declare module 'express-serve-static-core' {
+  interface Locals {
+    /** A real server fault answered this request: the only kind logged with a stack. */
+    serverFault?: boolean;
+  }
+}
+
 export const sendProblem = (req: Request, res: Response, error: unknown, logger: Logger): void => {
   const { body, headers, unexpected } = toProblem(error);
-  if (unexpected) (req.log ?? logger).error({ err: error }, 'unexpected error');
+  if (unexpected) {
+    res.locals.serverFault = true;
+    (req.log ?? logger).error({ err: error }, 'unexpected error');
+  }
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   res
     .status(body.status)
@@ -64,6 +81,7 @@ export const createHttpApp = (options: HttpAppOptions): Express => {
     );
     next();
   });
+  app.use(compressResponses(options.compressionThresholdBytes ?? 1024));
   if (options.corsOrigins.length > 0) {
     app.use(
       cors({
@@ -74,6 +92,7 @@ export const createHttpApp = (options: HttpAppOptions): Express => {
           'Content-Type',
           'Idempotency-Key',
           'If-Match',
+          'If-None-Match',
           'X-Request-Id',
           'X-Min-Position',
         ],
@@ -82,6 +101,7 @@ export const createHttpApp = (options: HttpAppOptions): Express => {
     );
   }
 
+  app.use(dropTrailingSlash);
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) });
   });
@@ -91,6 +111,11 @@ export const createHttpApp = (options: HttpAppOptions): Express => {
   if (metricsEndpoint !== null)
     app.get('/metrics', metricsHandler(options.metrics, metricsEndpoint.token));
 
+  app.use(
+    requestDeadline(options.requestDeadlineMs ?? 0, (req, res, problem) =>
+      sendProblem(req, res, problem, options.logger),
+    ),
+  );
   app.use(requireJson);
   app.use(jsonBody(options.bodyLimit));
   options.mount(app);
@@ -98,8 +123,19 @@ export const createHttpApp = (options: HttpAppOptions): Express => {
   app.use((req: Request) => {
     throw new HttpProblem(404, 'not_found', `No route for ${req.method} ${req.path}.`);
   });
-  app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) return next(error);
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (res.headersSent) {
+      // Past the deadline the route's late answer has nowhere to go: its outcome is kept by
+      // the command (Idempotency-Key), so this is no fault. Anything else is one.
+      if (res.locals.deadlinePassed) {
+        req.log.info('the route answered after its deadline; the answer was dropped');
+      } else {
+        res.locals.serverFault = true;
+        req.log.error({ err: error }, 'error after the answer had started');
+        res.destroy();
+      }
+      return;
+    }
     sendProblem(req, res, error, options.logger);
   });
   return app;

@@ -31,6 +31,7 @@ const STATUS_BY_KIND: Record<DomainErrorKind, number> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  precondition: 412,
   rule: 422,
   too_many: 429,
   unavailable: 503,
@@ -55,16 +56,24 @@ const TITLES: Record<number, string> = {
 
 export const problemType = (code: string): string => `/problems/${code.replaceAll('_', '-')}`;
 
+/**
+ * An error body-parser raised about the request (http-errors shape): a `type` such as
+ * `entity.too.large`, or a zlib error it marked `expose` with a 4xx status (a body that is not
+ * the gzip, deflate or br its Content-Encoding claims).
+ */
 interface BodyParserError {
-  type: string;
+  type?: string;
   status: number;
+  expose?: boolean;
+  code?: string;
 }
 
 const isBodyParserError = (error: unknown): error is BodyParserError =>
   typeof error === 'object' &&
   error !== null &&
-  typeof (error as BodyParserError).type === 'string' &&
-  typeof (error as BodyParserError).status === 'number';
+  typeof (error as BodyParserError).status === 'number' &&
+  (typeof (error as BodyParserError).type === 'string' ||
+    (error as BodyParserError).expose === true);
 
 /**
  * A problem about one field (a domain rule names it as `field`) also lists it in `errors`, as
@@ -120,6 +129,13 @@ export const toProblem = (
     }
     if (error.type === 'encoding.unsupported' || error.type === 'charset.unsupported') {
       return make(415, 'unsupported_encoding', 'The request body encoding is not supported.');
+    }
+    if (typeof error.code === 'string' && error.code.startsWith('Z_')) {
+      return make(
+        400,
+        'malformed_body',
+        'The request body is not valid data of its Content-Encoding.',
+      );
     }
     if (error.status >= 400 && error.status < 500) {
       return make(error.status, 'bad_request', 'The request could not be read.');

@@ -2,6 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response, Router } from 'ex
 import type { SchemaObject } from 'openapi3-ts/oas31';
 import type { Role } from '../../domain/user/roles.ts';
 import { requireRole, type Authenticator } from './authenticate.ts';
+import type { RequestLimits } from './request-limits.ts';
 import { validateBody, validateQuery } from './validate.ts';
 
 /**
@@ -25,7 +26,13 @@ export interface RouteSpec {
   idempotent?: boolean;
   /** Honours X-Min-Position / minPosition (read-your-writes). */
   readYourWrites?: boolean;
-  responses: Record<number, { description: string; schema?: SchemaObject }>;
+  /**
+   * Sends a strong ETag; a read honours If-None-Match (304), a command If-Match (412).
+   * Only documents it: the handler does the work (infra/http/conditional.ts).
+   */
+  conditional?: 'read' | 'command';
+  /** Success and problem answers; `example` where the schema has none (OpenAPI only). */
+  responses: Record<number, { description: string; schema?: SchemaObject; example?: unknown }>;
   handle: (req: Request, res: Response) => Promise<void> | void;
 }
 
@@ -39,6 +46,11 @@ export interface MountOptions {
   authenticate: Authenticator;
   /** Runs before handlers of routes marked `readYourWrites`. */
   readYourWrites?: RequestHandler;
+  /**
+   * Request limits: `anonymous` first on routes without sign-in (per address); `command` or
+   * `read` right after authentication on the others (per user, by the route's method).
+   */
+  limits?: RequestLimits;
 }
 
 export const mountRoutes = (
@@ -47,10 +59,15 @@ export const mountRoutes = (
   options: MountOptions,
 ): void => {
   for (const route of routes) {
-    const chain: RequestHandler[] = [...(route.before ?? [])];
+    const { limits = {} } = options;
+    const chain: RequestHandler[] = [];
+    if (route.auth === undefined && limits.anonymous) chain.push(limits.anonymous);
+    chain.push(...(route.before ?? []));
     if (route.auth !== undefined) {
       chain.push(options.authenticate);
       if (Array.isArray(route.auth)) chain.push(requireRole(route.auth));
+      const perUser = route.method === 'get' ? limits.read : limits.command;
+      if (perUser) chain.push(perUser);
     }
     if (route.query !== undefined) chain.push(validateQuery(route.query));
     if (route.body !== undefined) chain.push(validateBody(route.body));

@@ -6,8 +6,9 @@ import type { RequestHandler } from 'express';
  * - `X-Content-Type-Options: nosniff` everywhere, so nothing is run as another type than sent;
  * - `Cache-Control: no-store` on answers about a person (tokens, profile, wallet, audit,
  *   admin), so no shared or browser cache keeps them; public data (rates, docs) is left alone;
- * - a Content-Security-Policy: JSON answers allow nothing at all; an HTML page allows its own
- *   inline scripts by hash (computed from the page as sent) and the CDN Redoc loads from.
+ * - a Content-Security-Policy: JSON answers allow nothing at all; an HTML page that did not set
+ *   a policy of its own (as /docs and /app do) allows this origin and its own inline scripts by
+ *   hash (computed from the page as sent), nothing from elsewhere.
  */
 const PERSONAL = /^\/api\/(user|audit|admin)(\/|$)/i;
 
@@ -26,13 +27,10 @@ export const pagePolicy = (html: string): string => {
   );
   return [
     "default-src 'none'",
-    `script-src 'self' https://unpkg.com ${hashes.join(' ')}`.trim(),
-    // Redoc injects styles at run time (styled-components), so they cannot be hashed.
-    "style-src 'self' 'unsafe-inline' https://fonts.googleapis.com",
-    'font-src https://fonts.gstatic.com',
-    "img-src 'self' data: https:",
+    `script-src 'self' ${hashes.join(' ')}`.trim(),
+    "style-src 'self'",
+    "img-src 'self' data:",
     "connect-src 'self'",
-    'worker-src blob:',
     "frame-ancestors 'none'",
     "base-uri 'none'",
     "form-action 'none'",
@@ -48,7 +46,8 @@ export const securityHeaders = (): RequestHandler => (req, res, next) => {
   if (PERSONAL.test(req.path)) res.setHeader('Cache-Control', 'no-store');
   const send = res.send.bind(res);
   res.send = (body?: unknown) => {
-    if (typeof body === 'string' && isHtml(res.getHeader('content-type'), body)) {
+    const ownPolicy = res.getHeader('Content-Security-Policy') !== API_POLICY;
+    if (!ownPolicy && typeof body === 'string' && isHtml(res.getHeader('content-type'), body)) {
       res.setHeader('Content-Security-Policy', pagePolicy(body));
     }
     return send(body);

@@ -5,7 +5,9 @@ import {
   type ParameterObject,
   type SchemaObject,
 } from 'openapi3-ts/oas31';
+import { problemType } from '../http/problem.ts';
 import type { RouteSpec } from '../http/route-spec.ts';
+import { exampleOf } from './schema-example.ts';
 
 const PROBLEM: SchemaObject = {
   type: 'object',
@@ -29,6 +31,89 @@ const PROBLEM: SchemaObject = {
   },
   required: ['type', 'title', 'status'],
 };
+
+/** A typical problem of each status, for the examples of every operation's error answers. */
+const PROBLEM_EXAMPLES: Record<
+  number,
+  { title: string; code: string; detail: string } & Record<string, unknown>
+> = {
+  400: {
+    title: 'Bad Request',
+    code: 'validation_failed',
+    detail: 'The request body is invalid: amount must be a positive decimal.',
+    errors: [{ field: 'amount', message: 'must be a positive decimal such as "10.50"' }],
+  },
+  401: {
+    title: 'Unauthorized',
+    code: 'unauthorized',
+    detail: 'The access token is invalid or expired.',
+  },
+  403: {
+    title: 'Forbidden',
+    code: 'forbidden',
+    detail: 'This needs one of the roles: auditor, admin.',
+  },
+  404: { title: 'Not Found', code: 'not_found', detail: 'Nothing is known here yet.' },
+  409: {
+    title: 'Conflict',
+    code: 'idempotency_key_in_use',
+    detail: 'A request with this Idempotency-Key is still being processed; retry shortly.',
+  },
+  412: {
+    title: 'Precondition Failed',
+    code: 'precondition_failed',
+    detail: 'The resource changed since the version named in If-Match; read it again and retry.',
+  },
+  413: {
+    title: 'Content Too Large',
+    code: 'body_too_large',
+    detail: 'The request body is larger than this server accepts.',
+  },
+  415: {
+    title: 'Unsupported Media Type',
+    code: 'unsupported_media_type',
+    detail: 'Send the request body as JSON with Content-Type: application/json.',
+  },
+  422: {
+    title: 'Unprocessable Content',
+    code: 'insufficient_funds',
+    detail: 'The USD balance is too low.',
+  },
+  429: {
+    title: 'Too Many Requests',
+    code: 'too_many_requests',
+    detail: 'More than 600 commands from this user a minute; retry in 12 s.',
+  },
+  503: {
+    title: 'Service Unavailable',
+    code: 'deadline_exceeded',
+    detail:
+      'No answer within 15000 ms. A command goes on: retry it with the same Idempotency-Key to learn its outcome.',
+  },
+};
+
+const problemExample = (status: number, path: string) => {
+  const example = PROBLEM_EXAMPLES[status] ?? { title: 'Error', code: 'error', detail: 'Refused.' };
+  return {
+    type: problemType(example.code),
+    status,
+    ...example,
+    instance: path,
+    requestId: '9b2f6c1e-4a55-4c8e-9d0b-3c1f2e7a8b90',
+  };
+};
+
+/**
+ * The problems every route can answer whatever it does: a malformed or oversized body, a
+ * missing token, a request limit, the request deadline.
+ */
+const commonProblems = (route: RouteSpec): number[] => [
+  ...(route.body || route.query ? [400] : []),
+  ...(route.auth ? [401] : []),
+  ...(route.body ? [413, 415] : []),
+  429,
+  503,
+];
 
 const toOpenApiPath = (path: string): string => path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 
@@ -70,19 +155,61 @@ const operation = (route: RouteSpec): OperationObject => {
       schema: { type: 'string', pattern: '^\\d+$' },
     });
   }
+  if (route.conditional === 'read') {
+    parameters.push({
+      name: 'If-None-Match',
+      in: 'header',
+      required: false,
+      description:
+        'The ETag of an earlier answer: 304 with no body while the resource is still that version.',
+      schema: { type: 'string', example: '"12"' },
+    });
+  }
+  if (route.conditional === 'command') {
+    parameters.push({
+      name: 'If-Match',
+      in: 'header',
+      required: false,
+      description:
+        'The ETag of the wallet as the client last saw it (GET /api/user/wallet/balance, a command answer, a /ws wallet message): the command applies only if the wallet is still that version, else 412 with no effect.',
+      schema: { type: 'string', example: '"12"' },
+    });
+  }
+  const etagHeader = {
+    ETag: {
+      description: "Strong entity tag of the wallet's version (the number of events in its stream)",
+      schema: { type: 'string', example: '"12"' },
+    },
+  };
   const responses: OperationObject['responses'] = {};
-  for (const [status, response] of Object.entries(route.responses)) {
+  const declared: RouteSpec['responses'] = { ...route.responses };
+  for (const status of commonProblems(route)) {
+    declared[status] ??= { description: `problem+json (${status})` };
+  }
+  for (const [status, response] of Object.entries(declared)) {
     const isProblem = Number(status) >= 400;
+    const example = isProblem
+      ? problemExample(Number(status), route.path)
+      : (response.example ?? exampleOf(response.schema));
     responses[status] = {
       description: response.description,
+      ...(route.conditional !== undefined && (status === '200' || status === '304')
+        ? { headers: etagHeader }
+        : {}),
       content: isProblem
         ? {
             'application/problem+json': {
               schema: response.schema ?? { $ref: '#/components/schemas/Problem' },
+              example,
             },
           }
-        : response.schema
-          ? { 'application/json': { schema: response.schema } }
+        : example !== undefined
+          ? {
+              'application/json': {
+                ...(response.schema ? { schema: response.schema } : {}),
+                example,
+              },
+            }
           : undefined,
     };
   }
@@ -93,7 +220,12 @@ const operation = (route: RouteSpec): OperationObject => {
     parameters,
     ...(route.auth ? { security: [{ bearer: [] }] } : {}),
     ...(route.body
-      ? { requestBody: { required: true, content: { 'application/json': { schema: route.body } } } }
+      ? {
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: route.body, example: exampleOf(route.body) } },
+          },
+        }
       : {}),
     responses,
   };

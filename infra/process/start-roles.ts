@@ -54,6 +54,10 @@ import type { Config } from '../config/settings.ts';
 import { bearerAuthenticator } from '../http/authenticate.ts';
 import { createHttpApp } from '../http/create-app.ts';
 import { createMetricsApp } from '../http/metrics-endpoint.ts';
+import { connectNatsRateLimits } from '../http/nats-rate-limit-store.ts';
+import { requestLimits } from '../http/request-limits.ts';
+import type { Store } from 'express-rate-limit';
+import proxyAddr from 'proxy-addr';
 import { listen } from '../http/http-server.ts';
 import type { ReadinessCheck } from '../http/readiness.ts';
 import { mountRoutes, type RouteSpec } from '../http/route-spec.ts';
@@ -66,6 +70,7 @@ import { deliveryLogFile, openDeliveryLog } from '../delivery-log/open-delivery-
 import { connectNatsParkedMail } from '../delivery-log/nats-parked-mail.ts';
 import { openSqliteParkedMail } from '../delivery-log/sqlite-parked-mail.ts';
 import { startRateFeed } from '../rates/rate-feed.ts';
+import { ratesReadiness, waitForFirstRates } from '../rates/first-rates.ts';
 import { openBus, openEventStore, openMailer, openRateSource, openReadStore } from './adapters.ts';
 import type { Lifecycle } from './lifecycle.ts';
 import { roleNeeds } from './role-needs.ts';
@@ -171,6 +176,16 @@ export const startRoles = async (
   }
 
   let parkedMail: ParkedMail | undefined;
+
+  // Subscribed before the rate source starts (below), so its first snapshot is not missed.
+  let latestRates: LatestRates | undefined;
+  if (needs.writeApi || needs.readApi) {
+    const rates = new LatestRates({ bus, logger });
+    latestRates = rates;
+    lifecycle.onStop('rates subscription', () => rates.close());
+    readiness.push(ratesReadiness(rates));
+  }
+
   // Started before the projector's mail reaction and so stopped after it: on the embedded
   // bus the reaction's enqueue waits for the notifier to handle the mail.
   if (needs.notifier) {
@@ -273,15 +288,18 @@ export const startRoles = async (
       feed.stop();
       await source.stop();
     });
+    if (latestRates) {
+      const arrived = await waitForFirstRates(latestRates, config.ratesStartupWaitMs);
+      if (!arrived) {
+        logger.warn(
+          { waitedMs: config.ratesStartupWaitMs },
+          'no exchange rates yet; serving without them (/ready names the rates until they arrive)',
+        );
+      }
+    }
   }
 
   const routes: RouteSpec[] = [];
-  let latestRates: LatestRates | undefined;
-  if (needs.writeApi || needs.readApi) {
-    const rates = new LatestRates({ bus, logger });
-    latestRates = rates;
-    lifecycle.onStop('rates subscription', () => rates.close());
-  }
   // Known once the server listens; the simulated provider calls back to this process.
   let ownUrl = '';
   if (needs.writeApi && handler && eventStore) {
@@ -356,21 +374,52 @@ export const startRoles = async (
   const verifyAccess = accessTokenVerifier(tokenSettings, (sessionId) =>
     revokedSessions.isRevoked(sessionId),
   );
+
+  // Per-user and per-address limits; over NATS KV when the bus is NATS, so they hold across
+  // every replica, else in this process (the embedded deployment is one process).
+  let storeFor: ((prefix: string) => Store) | undefined;
+  const limited =
+    config.commandRateLimitPerMinute +
+      config.readRateLimitPerMinute +
+      config.anonymousRateLimitPerMinute >
+    0;
+  if (config.bus === 'nats' && routes.length > 0 && limited) {
+    const shared = await connectNatsRateLimits({
+      servers: config.natsUrl.split(',').map((url) => url.trim()),
+      logger: logger.child({ component: 'rate-limits' }),
+    });
+    lifecycle.onStop('rate limits', () => shared.close());
+    storeFor = (prefix) => shared.store(prefix);
+  }
+  const limits = requestLimits(
+    {
+      commandsPerMinute: config.commandRateLimitPerMinute,
+      readsPerMinute: config.readRateLimitPerMinute,
+      anonymousPerMinute: config.anonymousRateLimitPerMinute,
+    },
+    logger.child({ component: 'rate-limits' }),
+    storeFor,
+  );
+
   const authenticate = bearerAuthenticator(verifyAccess);
   const app = createHttpApp({
     logger,
     metrics,
     corsOrigins: config.corsOrigins,
     bodyLimit: config.bodyLimit,
+    compressionThresholdBytes: config.compressionThresholdBytes,
+    requestDeadlineMs: config.requestDeadlineMs,
     trustProxy: config.trustProxy,
     readiness,
     metricsEndpoint: config.metricsPort === null ? { token: config.metricsToken } : null,
     mount: (app: Express) => {
-      // One spelling per route: `/api/user/login/` or `/API/USER/LOGIN` is a 404, not a way
-      // around a limit keyed on the exact path (the gateway's, deploy/nginx/gateway.conf).
+      // One spelling per route: `/API/USER/LOGIN` is a 404, not a way around a limit keyed on
+      // the exact path (the gateway's, deploy/nginx/gateway.conf); a trailing slash is dropped
+      // before routing (infra/http/trailing-slash.ts), so `/api/user/login/` meets the same limit.
       const router = express.Router({ strict: true, caseSensitive: true });
       mountRoutes(router, routes, {
         authenticate,
+        limits,
         ...(progress ? { readYourWrites: readYourWrites(progress, config.readWaitMs) } : {}),
       });
       app.use(router);
@@ -405,6 +454,10 @@ export const startRoles = async (
       readWallet: queries.getWallet,
       logger: logger.child({ component: 'websocket' }),
       metrics,
+      // The client's address as express sees it (TRUST_PROXY), for the per-address cap.
+      addressOf: (req) =>
+        proxyAddr(req, app.get('trust proxy fn') as (addr: string, i: number) => boolean),
+      limits: { maxConnectionsPerAddress: config.websocketConnectionsPerAddress },
     });
     lifecycle.onStop('websocket server', () => live.close());
   }

@@ -12,6 +12,12 @@ export type BalanceDocument = {
   currency: string;
   /** Decimal text, exactly as the event recorded it. */
   amount: string;
+  /**
+   * Revision of the event in the wallet's stream, decimal text: the highest among a wallet's
+   * documents is the wallet's newest event, whose version its ETag names. Absent in documents
+   * projected before it was recorded (a rebuild fills it in).
+   */
+  revision?: string;
 };
 
 const currencyOrder = new Map(currencies().map((currency, index) => [currency.code, index]));
@@ -54,7 +60,7 @@ const project = (event: RecordedEvent): DocumentWrite[] => {
   if (!after) return [];
   const { userId, balances } = after;
   return Object.entries(balances).map(([currency, amount]) => {
-    const doc: BalanceDocument = { userId, currency, amount };
+    const doc: BalanceDocument = { userId, currency, amount, revision: String(event.revision) };
     return { collection: BALANCES, id: balanceId(userId, currency), doc, position: event.position };
   });
 };

@@ -2,6 +2,11 @@
 export interface WebSocketLimits {
   /** Open sockets across both endpoints; one more is refused with HTTP 503 at the upgrade. */
   maxConnections: number;
+  /**
+   * Open sockets one client address may hold across both endpoints; one more is refused with
+   * HTTP 429 at the upgrade, so one client cannot take every connection slot.
+   */
+  maxConnectionsPerAddress: number;
   /** Topics one /ws connection may follow: each rates currency (or all of them) and the wallet. */
   maxSubscriptionsPerConnection: number;
   /** Largest message a client may send; a bigger one closes the socket with 1009. */
@@ -21,6 +26,7 @@ export interface WebSocketLimits {
 
 export const DEFAULT_WEBSOCKET_LIMITS: Readonly<WebSocketLimits> = Object.freeze({
   maxConnections: 10_000,
+  maxConnectionsPerAddress: 20,
   maxSubscriptionsPerConnection: 64,
   maxPayloadBytes: 4096,
   heartbeatMs: 30_000,

@@ -31,6 +31,7 @@ export interface WalletFeeds {
 }
 
 const POSITION = /^\d{1,30}$/;
+const ETAG = /^"\d{1,20}"$/;
 
 const isObject = (value: JsonValue | undefined): value is JsonObject =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -41,17 +42,19 @@ const isStringRecord = (value: JsonValue | undefined): boolean =>
 /** The update as sent to a client, or null when it is not a valid update for `userId`. */
 export const walletPushOf = (data: JsonValue, userId: string): WalletPush | null => {
   if (!isObject(data) || data.userId !== userId) return null;
-  const { balances, position, entry } = data;
+  const { balances, position, entry, etag } = data;
   if (!isStringRecord(balances) || typeof position !== 'string' || !POSITION.test(position)) {
     return null;
   }
   if (entry !== undefined && !isObject(entry)) return null;
+  if (etag !== undefined && (typeof etag !== 'string' || !ETAG.test(etag))) return null;
   const message: JsonObject = {
     type: 'wallet',
     userId,
     balances: balances as JsonObject,
     position,
   };
+  if (etag !== undefined) message.etag = etag;
   if (entry !== undefined) message.entry = entry;
   return {
     position: BigInt(position),

@@ -65,6 +65,8 @@ export interface WebSocketServerDependencies {
   limits?: Partial<WebSocketLimits>;
   /** Tells of sessions that ended (logout, refresh-token reuse); returns an unsubscribe. */
   onSessionRevoked?: (listener: (sessionId: string) => void) => () => void;
+  /** The client's address for the per-address cap; the peer's socket address by default. */
+  addressOf?: (req: IncomingMessage) => string;
 }
 
 export interface ClientStats extends OutboxStats {
@@ -140,6 +142,8 @@ export const attachWebSocketServer = (deps: WebSocketServerDependencies): LiveWe
   const clients = new Set<Client>();
   const rateClients = new Set<Client>();
   let upgrading = 0;
+  const connectionsByAddress = new Map<string, number>();
+  const addressOf = deps.addressOf ?? ((req: IncomingMessage) => req.socket.remoteAddress ?? '');
   let closing: Promise<void> | null = null;
 
   const wss = new WebSocketServer({
@@ -494,6 +498,26 @@ export const attachWebSocketServer = (deps: WebSocketServerDependencies): LiveWe
       });
       return;
     }
+    const address = addressOf(req);
+    const held = connectionsByAddress.get(address) ?? 0;
+    if (held >= limits.maxConnectionsPerAddress) {
+      logger.warn({ address, held }, 'websocket refused: too many from one address');
+      rejectUpgrade(
+        socket,
+        429,
+        'too_many_connections',
+        `At most ${limits.maxConnectionsPerAddress} live connections per client address.`,
+        { 'Retry-After': '5' },
+      );
+      return;
+    }
+    // Held from here until the TCP connection closes, whether the upgrade succeeds or not.
+    connectionsByAddress.set(address, held + 1);
+    socket.once('close', () => {
+      const left = (connectionsByAddress.get(address) ?? 1) - 1;
+      if (left <= 0) connectionsByAddress.delete(address);
+      else connectionsByAddress.set(address, left);
+    });
     const accept = (verified: VerifiedToken | null) =>
       wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, endpoint, verified));
 

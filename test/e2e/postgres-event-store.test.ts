@@ -203,7 +203,7 @@ describe('e2e: the PostgreSQL event store', function () {
       expect(refused.status, refused.text).to.equal(503);
       expect(refused.contentType).to.equal('application/problem+json');
       expect((refused.body as Problem).code).to.equal('event_store_unavailable');
-      expect(refused.headers.get('retry-after')).to.equal('2');
+      expect(refused.headers.get('retry-after')).to.equal('1');
       const registering = await client.post<Problem>('/api/user/register', {
         name: 'Grace',
         lastName: 'Hopper',

@@ -25,7 +25,12 @@ describe('cambio projections (command line)', function () {
     try {
       const configFrom = (_command: Command) =>
         loadConfig({ CAMBIO_DATA_DIR: dir, LOG_LEVEL: 'silent' });
-      await projectionsCommand(configFrom).parseAsync(args, { from: 'user' });
+      const command = projectionsCommand(configFrom);
+      // A usage error throws here instead of ending the process (the CLI exits 2 on it).
+      for (const sub of [command, ...command.commands]) {
+        sub.exitOverride().configureOutput({ writeErr: () => {} });
+      }
+      await command.parseAsync(args, { from: 'user' });
     } finally {
       console.log = originalLog;
     }
@@ -87,7 +92,9 @@ describe('cambio projections (command line)', function () {
     await run('rebuild', 'nope').then(
       () => expect.fail('accepted an unknown projection'),
       (error: Error) =>
-        expect(error.message).to.match(/unknown projection "nope"; known: wallet-read-models/),
+        expect(error.message).to.match(
+          /value 'nope' is invalid for argument 'name'. Allowed choices are wallet-read-models/,
+        ),
     );
   });
 });

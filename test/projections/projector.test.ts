@@ -126,15 +126,21 @@ describe('projector (SQLite event store and read store)', function () {
 
     for (const [userId, balances] of expectedBalances(streams)) {
       expect(await queries.getBalances(userId)).to.deep.equal(balances);
-      // The wallet as /ws sends it on subscribe: at the position of its newest event.
-      const newest = (await eventStore.readStream(`wallet-${userId}`)).at(-1);
+      // The wallet as /ws sends it on subscribe: at the position of its newest event, and
+      // with the ETag naming its version (the number of events in its stream).
+      const stream = await eventStore.readStream(`wallet-${userId}`);
       expect(await queries.getWallet(userId)).to.deep.equal({
         balances,
-        position: String(newest?.position),
+        position: String(stream.at(-1)?.position),
+        etag: `"${stream.length}"`,
       });
     }
     expect(await queries.getBalances('nobody')).to.deep.equal({});
-    expect(await queries.getWallet('nobody')).to.deep.equal({ balances: {}, position: '0' });
+    expect(await queries.getWallet('nobody')).to.deep.equal({
+      balances: {},
+      position: '0',
+      etag: '"0"',
+    });
 
     const admin = fixtureUserId(0);
     const user = await queries.getUser(admin);

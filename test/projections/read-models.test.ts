@@ -78,7 +78,12 @@ describe('read models: mapping events to documents', function () {
         {
           collection: 'balances',
           id: 'u1:USD',
-          doc: { userId: 'u1', currency: 'USD', amount: '150.5' },
+          doc: {
+            userId: 'u1',
+            currency: 'USD',
+            amount: '150.5',
+            revision: String(deposit.revision),
+          },
           position: deposit.position,
         },
       ]);
@@ -86,7 +91,12 @@ describe('read models: mapping events to documents', function () {
         {
           collection: 'balances',
           id: 'u1:USD',
-          doc: { userId: 'u1', currency: 'USD', amount: '100.5' },
+          doc: {
+            userId: 'u1',
+            currency: 'USD',
+            amount: '100.5',
+            revision: String(withdrawal.revision),
+          },
           position: withdrawal.position,
         },
       ]);
@@ -99,13 +109,23 @@ describe('read models: mapping events to documents', function () {
           {
             collection: 'balances',
             id: 'u1:USD',
-            doc: { userId: 'u1', currency: 'USD', amount: balances.USD },
+            doc: {
+              userId: 'u1',
+              currency: 'USD',
+              amount: balances.USD,
+              revision: String(trade.revision),
+            },
             position: trade.position,
           },
           {
             collection: 'balances',
             id: 'u1:BTC',
-            doc: { userId: 'u1', currency: 'BTC', amount: balances.BTC },
+            doc: {
+              userId: 'u1',
+              currency: 'BTC',
+              amount: balances.BTC,
+              revision: String(trade.revision),
+            },
             position: trade.position,
           },
         ]);

@@ -41,8 +41,11 @@ export interface CambioOptions {
 /** Test defaults: fast rate ticks, so a buy finds fresh prices a moment after start. */
 const DEFAULT_ENV: Record<string, string> = {
   RATES_TICK_MS: '200',
-  // Suites register many users from one address; the limit itself is tested elsewhere.
+  // Suites register many users from one address; the limits themselves are tested elsewhere.
   AUTH_RATE_LIMIT_PER_MINUTE: '0',
+  COMMAND_RATE_LIMIT_PER_MINUTE: '0',
+  READ_RATE_LIMIT_PER_MINUTE: '0',
+  ANONYMOUS_RATE_LIMIT_PER_MINUTE: '0',
 };
 
 const running = new Set<ChildProcess>();

@@ -23,8 +23,10 @@ const appLoggingAt = async (level: string) => {
   app.get('/missing', (_req, res) => void res.status(404).json({}));
   app.get('/boom', (req, res) => {
     req.log.error('about to fail');
+    res.locals.serverFault = true;
     res.status(500).json({});
   });
+  app.get('/down', (_req, res) => void res.status(503).json({}));
   const http = await listen(app, '127.0.0.1', 0);
   const get = async (path: string, headers: Record<string, string> = {}) => {
     const response = await fetch(`http://127.0.0.1:${http.port}${path}`, { headers });
@@ -54,6 +56,9 @@ describe('http: access log', () => {
       expect(app.lines, 'ignored probe').to.have.length(1);
       await app.get('/missing');
       expect(app.lines[1]).to.deep.include({ level: 40, res: { statusCode: 404 } });
+      // A dependency that is down is a warning, not a server fault.
+      await app.get('/down');
+      expect(app.lines[2]).to.deep.include({ level: 40, res: { statusCode: 503 } });
     } finally {
       await app.close();
     }
