@@ -62,6 +62,8 @@ export interface AppendResult {
   nextExpectedRevision: bigint;
   /** Global position of the last appended event. */
   position: bigint;
+  /** The stream's `streamChangeToken` right after this append, from adapters that have one. */
+  changeToken?: string;
 }
 
 /** Thrown (rejected) when the expected revision does not match; nothing was written. */
@@ -110,6 +112,12 @@ export interface EventStore {
    * with no gap and no duplicate at the switch.
    */
   subscribeToAll(options?: { after?: bigint }): Subscription;
+  /**
+   * Optional: a cheap token that differs whenever the stream may have gained events since it
+   * was taken, whoever appended them (this process or another). Equal tokens mean the stream
+   * is unchanged, so a cache may skip reading it; unrelated writes may change it too.
+   */
+  streamChangeToken?(streamId: string): string;
   /** Position of the newest event in the global log, 0n when empty. */
   headPosition(): Promise<bigint>;
   /** Rejects when the store cannot be reached: feeds /ready. */

@@ -97,18 +97,25 @@ export const dropGeneration = async (
   await readStore.setCheckpoint(positionCheckpoint(projection, generation), null);
 };
 
-/** The writes `events` cause, addressed to a generation's collections. */
+/**
+ * The writes `events` cause, addressed to a generation's collections, one per document: a write
+ * replaces the whole document and is guarded by position, so within a batch (in log order) the
+ * last write to a document is the only one whose result survives, and the others are skipped.
+ */
 export const generationWrites = (
   projection: Projection,
   events: readonly RecordedEvent[],
   generation: number,
-): DocumentWrite[] =>
-  events.flatMap((event) =>
-    projectEvent(projection, event).map((write) => ({
-      ...write,
-      collection: generationCollection(write.collection, generation),
-    })),
-  );
+): DocumentWrite[] => {
+  const latest = new Map<string, DocumentWrite>();
+  for (const event of events) {
+    for (const write of projectEvent(projection, event)) {
+      const collection = generationCollection(write.collection, generation);
+      latest.set(`${collection}\u0000${write.id}`, { ...write, collection });
+    }
+  }
+  return [...latest.values()];
+};
 
 /** Applies `events` to a generation and moves its checkpoint past them, atomically where the store can. */
 export const applyToGeneration = async (

@@ -139,6 +139,17 @@ const toRecordedEvent = ([
 
 const closedError = () => new Error('event store is closed');
 
+// Appends made through this instance are counted per bucket of stream ids: a fixed memory
+// footprint, and a collision only costs a reader one unneeded read.
+const CHANGE_BUCKETS = 4096;
+const bucketOf = (streamId: string): number => {
+  let hash = 0x811c9dc5; // FNV-1a
+  for (let index = 0; index < streamId.length; index++) {
+    hash = Math.imul(hash ^ streamId.charCodeAt(index), 0x01000193);
+  }
+  return (hash >>> 0) % CHANGE_BUCKETS;
+};
+
 export class SqliteEventStore implements EventStore {
   /** Opens (creating when missing) the store; the async twin of the constructor. */
   static async open(options: SqliteEventStoreOptions): Promise<SqliteEventStore> {
@@ -153,6 +164,9 @@ export class SqliteEventStore implements EventStore {
   private readonly subscriptions = new Set<Subscription>();
   private readonly queue: PendingAppend[] = [];
   private readonly counters: SqliteEventStoreStats = { transactions: 0, appends: 0, events: 0 };
+  private readonly appendsByBucket = new Uint32Array(CHANGE_BUCKETS);
+  /** `PRAGMA data_version` inside the current group's transaction. */
+  private groupDataVersion = 0n;
   private flushScheduled = false;
   private closing: Promise<void> | undefined;
 
@@ -169,6 +183,7 @@ export class SqliteEventStore implements EventStore {
     readStream: Database.Statement<[string, bigint, bigint], EventRow>;
     readAll: Database.Statement<[bigint, bigint], EventRow>;
     head: Database.Statement<[], { position: bigint | null }>;
+    dataVersion: Database.Statement<[], bigint>;
   };
 
   constructor(options: SqliteEventStoreOptions) {
@@ -217,6 +232,7 @@ export class SqliteEventStore implements EventStore {
           )
           .raw(),
         head: this.db.prepare('SELECT max(position) AS position FROM events'),
+        dataVersion: this.db.prepare<[], bigint>('PRAGMA data_version').pluck(),
       };
     } catch (error) {
       this.db.close();
@@ -282,6 +298,16 @@ export class SqliteEventStore implements EventStore {
     });
     this.subscriptions.add(subscription);
     return subscription;
+  }
+
+  /**
+   * SQLite's `data_version` changes when another connection (another instance or process)
+   * commits; the bucket counter changes when this instance appends to the stream. Our own
+   * commits do not move `data_version`, so together they see every writer.
+   */
+  streamChangeToken(streamId: string): string {
+    this.assertOpen();
+    return `${this.statements.dataVersion.get()}:${this.appendsByBucket[bucketOf(streamId)]}`;
   }
 
   async headPosition(): Promise<bigint> {
@@ -386,6 +412,8 @@ export class SqliteEventStore implements EventStore {
     const s = this.statements;
     s.begin.run();
     try {
+      // Holding the write lock: every other connection's commit so far is counted in it.
+      this.groupDataVersion = s.dataVersion.get() ?? 0n;
       const outcomes = group.map((pending): Outcome => {
         s.savepoint.run();
         try {
@@ -425,6 +453,7 @@ export class SqliteEventStore implements EventStore {
 
     const original = originalResult(streamId, expectedRevision, stored);
     if (original) return { result: original, written: 0 };
+    const bucket = bucketOf(streamId);
     if (!revisionMatches(expectedRevision, actual)) {
       throw new WrongExpectedRevisionError(streamId, expectedRevision, actual);
     }
@@ -445,6 +474,12 @@ export class SqliteEventStore implements EventStore {
       position = BigInt(lastInsertRowid);
       revision += 1n;
     }
-    return { result: { nextExpectedRevision: revision - 1n, position }, written: events.length };
+    // Wraps at 2^32 appends to one bucket: a token repeating that late is not a concern.
+    this.appendsByBucket[bucket] = (this.appendsByBucket[bucket]! + 1) >>> 0;
+    const changeToken = `${this.groupDataVersion}:${this.appendsByBucket[bucket]}`;
+    return {
+      result: { nextExpectedRevision: revision - 1n, position, changeToken },
+      written: events.length,
+    };
   }
 }

@@ -1,14 +1,13 @@
 import { dropTrailingSlash } from './trailing-slash.ts';
 import cors from 'cors';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics/metrics.ts';
 import { compressResponses } from './compress-responses.ts';
 import { jsonBody } from './json-body.ts';
 import { requireJson } from './require-json.ts';
+import { accessLog, requestLoggerOnDemand } from './access-log.ts';
 import { requestDeadline } from './request-deadline.ts';
-import { requestId } from './request-id.ts';
 import { HttpProblem, toProblem } from './problem.ts';
 import { readinessRouter, type ReadinessCheck } from './readiness.ts';
 import { securityHeaders } from './security-headers.ts';
@@ -70,36 +69,11 @@ export const createHttpApp = (options: HttpAppOptions): Express => {
   app.set('query parser', 'simple');
   app.use(securityHeaders());
 
+  requestLoggerOnDemand(app.request, options.logger);
   app.use(traceRequests(routeTemplate));
   app.use(
-    pinoHttp({
-      logger: options.logger,
-      genReqId: requestId,
-      // Only a real server fault is an error with a stack; a refusal (4xx) or a dependency
-      // that is down (503) is a warning, logged without one.
-      customLogLevel: (_req, res, error) =>
-        error || (res as Response).locals?.serverFault
-          ? 'error'
-          : res.statusCode >= 400
-            ? 'warn'
-            : 'info',
-      // The request line never carries a stack: a real fault's stack is logged once, where
-      // it is caught (sendProblem), and pino-http's own "failed with status code" has none.
-      customErrorObject: (_req, _res, _error, loggable: Record<string, unknown>) => {
-        const { err: _stack, ...rest } = loggable;
-        return rest;
-      },
-      autoLogging: {
-        ignore: (req) => req.url === '/health' || req.url === '/metrics' || req.url === '/ready',
-      },
-      serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({
-          id: req.id,
-          method: req.method,
-          url: req.url,
-        }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
+    accessLog(options.logger, {
+      ignore: (url) => url === '/health' || url === '/metrics' || url === '/ready',
     }),
   );
   app.use((req, res, next) => {

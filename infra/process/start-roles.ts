@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import { CommandHandler, type CommandObserver } from '../../commands/command-handler.ts';
@@ -125,7 +126,7 @@ export const startRoles = async (
   const readiness: ReadinessCheck[] = [];
   const keys = loadKeys(config.secret, config.dataDir);
   const tokenSettings: AccessTokenSettings = {
-    key: keys.accessToken,
+    key: createSecretKey(keys.accessToken),
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
     ttlSeconds: config.accessTokenTtlSeconds,

@@ -10,6 +10,8 @@ const tracer = trace.getTracer('cambio');
  * later, in any process, continues the trace. Without an active trace, events are unchanged.
  */
 export const tracedEventStore = (store: EventStore): EventStore => ({
+  // Kept when the store has one: the command handler skips catch-up reads by it.
+  ...(store.streamChangeToken ? { streamChangeToken: store.streamChangeToken.bind(store) } : {}),
   append: (streamId, events, options) => {
     if (trace.getActiveSpan() === undefined) return store.append(streamId, events, options);
     return tracer.startActiveSpan(

@@ -142,7 +142,10 @@ describe('SqliteEventStore', () => {
         store.append('same', batch, { expectedRevision: 'no_stream' }),
         store.append('same', [testEvent('B', {})], { expectedRevision: 0n }),
       ]);
-      expect(second).to.deep.equal(first);
+      // The same revision and position; no change token, as the repeat cannot vouch that
+      // nothing was appended since the original.
+      const { changeToken: _token, ...original } = first!;
+      expect(second).to.deep.equal(original);
       expect(third!.nextExpectedRevision).to.equal(1n);
       expect(store.stats().events).to.equal(2);
     });
@@ -241,6 +244,36 @@ describe('SqliteEventStore', () => {
       await new Promise((resolve) => setImmediate(resolve));
       await store.close();
       await done;
+    });
+  });
+
+  describe('stream change token', () => {
+    it('changes when another connection to the file appends, to any stream', async () => {
+      const reader = openStore();
+      const writer = openStore();
+      const before = reader.streamChangeToken('watched');
+      await writer.append('elsewhere', [testEvent('A', {})], { expectedRevision: 'no_stream' });
+      expect(reader.streamChangeToken('watched')).to.not.equal(before);
+    });
+
+    it('changes only for the stream (bucket) this instance appended to', async () => {
+      const store = openStore();
+      const [watched, other] = [store.streamChangeToken('watched'), 'other'];
+      const result = await store.append(other, [testEvent('A', {})], {
+        expectedRevision: 'no_stream',
+      });
+      expect(store.streamChangeToken('watched')).to.equal(watched);
+      expect(store.streamChangeToken(other)).to.equal(result.changeToken);
+    });
+
+    it("a later append of the same group makes an earlier append's token stale", async () => {
+      const store = openStore();
+      const [first, second] = await Promise.all([
+        store.append('same', [testEvent('A', {})], { expectedRevision: 'no_stream' }),
+        store.append('same', [testEvent('B', {})], { expectedRevision: 0n }),
+      ]);
+      expect(first.changeToken).to.not.equal(store.streamChangeToken('same'));
+      expect(second.changeToken).to.equal(store.streamChangeToken('same'));
     });
   });
 
