@@ -77,7 +77,9 @@ describe('notifier process killed mid-flow (SIGKILL) and restarted', function ()
     const exit = await notifier.waitForExit();
     expect(exit.signal).to.equal('SIGKILL');
     const beforeRestart = smtp.received.length;
-    expect(beforeRestart, 'mails accepted before the kill').to.be.within(KILL_AT - 2, KILL_AT - 1);
+    // The held mail is never accepted; another connection's mail may still complete while the
+    // SIGKILL lands on a busy machine, so one more than the mails before it may be in.
+    expect(beforeRestart, 'mails accepted before the kill').to.be.within(KILL_AT - 2, KILL_AT);
 
     await notifier.restart();
     await eventually(
