@@ -1,5 +1,7 @@
-import type { EventStore, RecordedEvent } from '../ports/event-store.ts';
+import { UnknownPositionError, type EventStore, type RecordedEvent } from '../ports/event-store.ts';
+import { HttpProblem } from '../infra/http/problem.ts';
 import { problemResponses as problems, type RouteSpec } from '../infra/http/route-spec.ts';
+import { cutoffOf, pointInTimeProperties, requireKnownPosition } from './point-in-time.ts';
 import { auditWallet } from './wallet-audit-report.ts';
 
 /** Secrets recorded for login that an audit has no business reading. */
@@ -53,6 +55,15 @@ const streamQuery = {
   },
 } as const;
 
+const walletQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: pointInTimeProperties,
+} as const;
+
+// A revision is a 64-bit unsigned number on every store; beyond it no stream can reach.
+const MAX_REVISION = 2n ** 63n - 1n;
+
 const limitOf = (raw: unknown): number =>
   Math.min(1000, Math.max(1, raw === undefined ? 100 : Number(raw)));
 
@@ -75,10 +86,21 @@ export const auditRoutes = (eventStore: EventStore): RouteSpec[] => [
     },
     handle: async (req, res) => {
       const query = req.query as { after?: string; limit?: string };
-      const events = await eventStore.readAll({
-        after: BigInt(query.after ?? '0'),
-        maxCount: limitOf(query.limit),
-      });
+      const after =
+        query.after === undefined
+          ? 0n
+          : await requireKnownPosition(eventStore, 'after', query.after);
+      const events = await eventStore
+        .readAll({ after, maxCount: limitOf(query.limit) })
+        .catch((error: unknown) => {
+          if (!(error instanceof UnknownPositionError)) throw error;
+          throw new HttpProblem(
+            400,
+            'position_unknown',
+            `after ${after} is not the position of an event; continue from a "next" this API gave.`,
+            { field: 'after' },
+          );
+        });
       const last = events[events.length - 1];
       res.json({
         events: events.map(eventView),
@@ -97,8 +119,19 @@ export const auditRoutes = (eventStore: EventStore): RouteSpec[] => [
     responses: { 200: { description: "The stream's events" }, ...problems(400, 401, 403) },
     handle: async (req, res) => {
       const query = req.query as { fromRevision?: string; limit?: string };
+      const fromRevision = BigInt(query.fromRevision ?? '0');
+      if (fromRevision > MAX_REVISION) {
+        throw new HttpProblem(
+          400,
+          'revision_out_of_range',
+          `fromRevision exceeds ${MAX_REVISION}.`,
+          {
+            field: 'fromRevision',
+          },
+        );
+      }
       const events = await eventStore.readStream(String(req.params.streamId), {
-        fromRevision: BigInt(query.fromRevision ?? '0'),
+        fromRevision,
         maxCount: limitOf(query.limit),
       });
       res.json({ events: events.map(eventView) });
@@ -108,15 +141,26 @@ export const auditRoutes = (eventStore: EventStore): RouteSpec[] => [
     method: 'get',
     path: '/api/audit/wallets/:userId',
     operationId: 'auditWallet',
-    summary: 'Replay a wallet from its events and check every amount, rate and balance',
+    summary:
+      'Replay a wallet from its events and check every amount, rate and balance; with `at` or `position`, the wallet as it stood then',
     tags: ['audit'],
     auth: ['auditor', 'admin'],
+    query: walletQuery,
     responses: {
       200: { description: 'Replayed balances and any discrepancy found' },
-      ...problems(401, 403),
+      ...problems(400, 401, 403),
     },
     handle: async (req, res) => {
-      res.json(await auditWallet(eventStore, String(req.params.userId)));
+      const cutoff = await cutoffOf(eventStore, req.query as { at?: string; position?: string });
+      const report = await auditWallet(eventStore, String(req.params.userId), cutoff);
+      res.json({
+        ...report,
+        ...(cutoff === null
+          ? {}
+          : 'at' in cutoff
+            ? { asOf: { at: cutoff.at } }
+            : { asOf: { position: String(cutoff.position) } }),
+      });
     },
   },
 ];

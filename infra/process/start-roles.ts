@@ -200,7 +200,7 @@ export const startRoles = async (
   }
   const queries = needs.readApi && readStore ? createReadModelQueries(readStore) : null;
   if (queries) {
-    routes.push(...userReadRoutes(queries));
+    routes.push(...userReadRoutes(queries, eventStore));
     if (latestRates) routes.push(...exchangeRatesRoutes(latestRates));
   }
 
