@@ -4,6 +4,7 @@ import { configFrom, EXIT_BAD_CONFIG } from './config-from-command.ts';
 import { projectionsCommand } from './projections-command.ts';
 import { usersCommand } from './users-command.ts';
 import { mailCommand } from './mail-command.ts';
+import { auditCommand } from './audit-command.ts';
 
 const addSettingOptions = (command: Command): Command => {
   for (const setting of SETTINGS) {
@@ -35,5 +36,6 @@ addSettingOptions(
 program.addCommand(projectionsCommand(configFrom));
 program.addCommand(usersCommand(configFrom));
 program.addCommand(mailCommand(configFrom));
+program.addCommand(auditCommand(configFrom));
 
 await program.parseAsync(process.argv);

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config/settings.ts';
+import { chainedEventStore } from '../../commands/chained-event-store.ts';
 import type { Bus } from '../../ports/bus.ts';
 import type { EventStore } from '../../ports/event-store.ts';
 import type { ReadStore } from '../../ports/read-store.ts';
@@ -25,8 +26,15 @@ export const embeddedFiles = (dataDir: string) => ({
   readStore: join(dataDir, 'read.sqlite'),
 });
 
+/**
+ * The event store as every role and command uses it: the configured adapter behind the hash
+ * chain, so every append on every store is chained.
+ */
+export const openEventStore = async (config: Config, logger: Logger): Promise<EventStore> =>
+  chainedEventStore(await openEventStoreAdapter(config, logger));
+
 /** The adapter each port gets, chosen by configuration. */
-export const openEventStore = (config: Config, logger: Logger): Promise<EventStore> =>
+const openEventStoreAdapter = (config: Config, logger: Logger): Promise<EventStore> =>
   config.eventStore === 'eventstoredb'
     ? EventStoreDbEventStore.open({
         url: config.eventstoreUrl,

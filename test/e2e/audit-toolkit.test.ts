@@ -3,6 +3,10 @@
  * the project has: point-in-time wallets, tamper evidence, reconciliation, export and erasure.
  * Each store runs the same story; adding a store is one entry in STORES.
  */
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { CambioProcess, runCambio } from '../support/cambio-process.ts';
 import {
@@ -183,6 +187,99 @@ for (const store of STORES) {
         expect(owner.status).to.equal(400);
         expect((owner.body as Problem).errors?.[0]?.field).to.equal('when');
       });
+    });
+
+    describe('tamper evidence', () => {
+      it('verifies every chain: exit 0 on the untouched log', async () => {
+        const run = await cli('audit', 'verify');
+        expect(run.code, run.stdout + run.stderr).to.equal(0);
+        expect(run.stdout).to.match(/checked \d+ events in \d+ streams/);
+        expect(run.stdout).to.include('every chain is intact');
+        // Not a terminal here: progress comes as plain lines on stderr, never on stdout.
+        expect(run.stderr).to.match(/verifying: 100\.0%/);
+        const one = await cli('audit', 'verify', '--stream', `wallet-${trader.userId}`);
+        expect(one.code, one.stdout).to.equal(0);
+        expect(one.stdout).to.include('checked 3 events in 1 streams');
+      });
+
+      it('names the stream and revision of an event edited in place, after a clean run', async function () {
+        const wallet = `wallet-${trader.userId}`;
+        if (store.label === 'SQLite') {
+          // One byte of the stored file, on a copy of the data directory (server stopped so
+          // the file holds every commit).
+          await cambio.stop();
+          const copy = mkdtempSync(join(tmpdir(), 'cambio-tampered-'));
+          try {
+            cpSync(cambio.dataDir, copy, { recursive: true });
+            const file = join(copy, 'events.sqlite');
+            const bytes = readFileSync(file);
+            const at = bytes.indexOf('"amount":"50"');
+            expect(at).to.be.greaterThan(0);
+            expect(bytes.indexOf('"amount":"50"', at + 1)).to.equal(-1);
+            bytes[at + '"amount":"'.length] = '7'.charCodeAt(0);
+            writeFileSync(file, bytes);
+            const run = await runCambio(['audit', 'verify', '--data-dir', copy], env);
+            expect(run.code, run.stdout + run.stderr).to.equal(1);
+            expect(run.stdout).to.include(
+              `BROKEN ${wallet} revision 1: its content does not match`,
+            );
+            expect(run.stdout).to.include(`1 broken links in 1 streams: ${wallet}`);
+          } finally {
+            rmSync(copy, { recursive: true, force: true });
+            await cambio.restart();
+          }
+        } else {
+          // The stand-in keeps its records in memory: flip one byte of the stored data.
+          const log = standIn!.log;
+          const record = Array.from({ length: log.size }, (_, i) => log.at(i)!).find(
+            (r) => r.streamId === wallet && r.revision === 1n,
+          )!;
+          const original = record.data;
+          const text = new TextDecoder().decode(original);
+          record.data = new TextEncoder().encode(text.replace('"50"', '"70"'));
+          try {
+            const run = await cli('audit', 'verify');
+            expect(run.code, run.stdout + run.stderr).to.equal(1);
+            expect(run.stdout).to.include(
+              `BROKEN ${wallet} revision 1: its content does not match`,
+            );
+          } finally {
+            record.data = original;
+          }
+          expect((await cli('audit', 'verify')).code).to.equal(0);
+        }
+      });
+
+      // Deleting needs write access to the store's own file: shown on the embedded store.
+      if (store.label === 'SQLite')
+        it('shows a truncated stream against an anchored head, which the chain alone cannot', async () => {
+          const wallet = `wallet-${trader.userId}`;
+          const heads = await cli('audit', 'verify', '--heads');
+          expect(heads.code, heads.stderr).to.equal(0);
+          expect(heads.stdout).to.match(new RegExp(`^${wallet} 2 [0-9a-f]{64}$`, 'm'));
+          await cambio.stop();
+          const copy = mkdtempSync(join(tmpdir(), 'cambio-truncated-'));
+          try {
+            cpSync(cambio.dataDir, copy, { recursive: true });
+            writeFileSync(join(copy, 'heads.txt'), heads.stdout);
+            const db = new Database(join(copy, 'events.sqlite'));
+            db.prepare('DELETE FROM events WHERE stream_id = ? AND revision = 2').run(wallet);
+            db.close();
+            const plain = await runCambio(['audit', 'verify', '--data-dir', copy], env);
+            expect(plain.code, plain.stdout).to.equal(0);
+            const anchored = await runCambio(
+              ['audit', 'verify', '--anchor', join(copy, 'heads.txt'), '--data-dir', copy],
+              env,
+            );
+            expect(anchored.code, anchored.stdout).to.equal(1);
+            expect(anchored.stdout).to.include(
+              `ANCHOR ${wallet} revision 2: the anchored event is gone`,
+            );
+          } finally {
+            rmSync(copy, { recursive: true, force: true });
+            await cambio.restart();
+          }
+        });
     });
   });
 }

@@ -1,0 +1,108 @@
+import { Command } from 'commander';
+import type { Logger } from 'pino';
+import { readFile } from 'node:fs/promises';
+import { formatAnchors, parseAnchors, verifyChains } from '../../audit/chain-verification.ts';
+import type { EventStore } from '../../ports/event-store.ts';
+import type { Config } from '../config/settings.ts';
+import { createLogger } from '../logging/logger.ts';
+import { openEventStore } from '../process/adapters.ts';
+import { createProgress } from './progress.ts';
+
+/** Exit code of an audit that found something wrong (a broken chain, a difference). */
+export const EXIT_VIOLATION = 1;
+
+/** The settings the audit commands read (besides the environment). */
+const withEventStoreOptions = (command: Command): Command =>
+  command
+    .option(
+      '--data-dir <dir>',
+      'data directory of the embedded SQLite files (env: CAMBIO_DATA_DIR)',
+    )
+    .option('--event-store <kind>', 'sqlite | eventstoredb (env: CAMBIO_EVENT_STORE)')
+    .option('--eventstore-url <url>', 'EventStoreDB connection string (env: EVENTSTORE_URL)');
+
+/** Logs would interleave with progress and results; warnings and errors still show. */
+const cliLogger = (config: Config): Logger =>
+  createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, role: 'cli' });
+
+const withEventStore = async <T>(
+  config: Config,
+  use: (store: EventStore) => Promise<T>,
+): Promise<T> => {
+  const store = await openEventStore(config, cliLogger(config));
+  try {
+    return await use(store);
+  } finally {
+    await store.close();
+  }
+};
+
+const verify = (configFrom: (command: Command) => Config): Command =>
+  withEventStoreOptions(
+    new Command('verify')
+      .description(
+        "Check every stream's hash chain (or one stream's): exit 1 naming each broken stream and revision",
+      )
+      .option('--stream <id>', 'only this stream')
+      .option(
+        '--heads',
+        'print only each chained stream\'s head ("stream revision hash"), to anchor elsewhere',
+      )
+      .option('--anchor <file>', 'also check heads printed earlier by --heads against the log'),
+  ).action(
+    async (options: { stream?: string; heads?: boolean; anchor?: string }, command: Command) => {
+      const config = configFrom(command);
+      const anchors =
+        options.anchor === undefined ? [] : parseAnchors(await readFile(options.anchor, 'utf8'));
+      const progress = createProgress('verifying');
+      const report = await withEventStore(config, (store) =>
+        verifyChains(store, {
+          anchors,
+          ...(options.stream === undefined ? {} : { streamId: options.stream }),
+          onProgress: ({ events, position, head }) =>
+            progress.update(position, head, `${events} events`),
+        }),
+      );
+      progress.finish();
+      if (options.heads) {
+        for (const line of formatAnchors(report.heads)) console.log(line);
+        if (report.breaks.length > 0) process.exitCode = EXIT_VIOLATION;
+        return;
+      }
+      console.log(`checked ${report.events} events in ${report.streams} streams`);
+      for (const legacy of report.legacy) {
+        console.log(
+          `legacy ${legacy.streamId}: ${legacy.events} events written before the hash chain ${
+            legacy.sealed ? '(sealed by the first hashed event after them)' : '(not sealed yet)'
+          }`,
+        );
+      }
+      for (const broken of report.breaks) {
+        console.log(`BROKEN ${broken.streamId} revision ${broken.revision}: ${broken.problem}`);
+      }
+      for (const anchor of report.anchorsBroken) {
+        console.log(`ANCHOR ${anchor.streamId} revision ${anchor.revision}: ${anchor.problem}`);
+      }
+      if (anchors.length > 0) {
+        console.log(
+          `${anchors.length - report.anchorsBroken.length} of ${anchors.length} anchors hold`,
+        );
+      }
+      const streams = new Set(report.breaks.map((broken) => broken.streamId));
+      console.log(
+        report.breaks.length === 0
+          ? 'every chain is intact'
+          : `${report.breaks.length} broken links in ${streams.size} streams: ${[...streams].join(', ')}`,
+      );
+      if (report.breaks.length > 0 || report.anchorsBroken.length > 0) {
+        process.exitCode = EXIT_VIOLATION;
+      }
+    },
+  );
+
+/** `cambio audit ...`: checks an auditor runs against the event log and the read models. */
+export const auditCommand = (configFrom: (command: Command) => Config): Command => {
+  const audit = new Command('audit').description('Check the event log and the read models');
+  audit.addCommand(verify(configFrom));
+  return audit;
+};
