@@ -5,7 +5,9 @@ import { formatAnchors, parseAnchors, verifyChains } from '../../audit/chain-ver
 import type { EventStore } from '../../ports/event-store.ts';
 import type { Config } from '../config/settings.ts';
 import { createLogger } from '../logging/logger.ts';
-import { openEventStore } from '../process/adapters.ts';
+import { openEventStore, openReadStore } from '../process/adapters.ts';
+import { reconcile } from '../../audit/reconciliation.ts';
+import { saveReconciliation } from '../../audit/reconciliation-record.ts';
 import { createProgress } from './progress.ts';
 
 /** Exit code of an audit that found something wrong (a broken chain, a difference). */
@@ -100,9 +102,51 @@ const verify = (configFrom: (command: Command) => Config): Command =>
     },
   );
 
+const reconcileCommand = (configFrom: (command: Command) => Config): Command =>
+  withEventStoreOptions(
+    new Command('reconcile')
+      .description(
+        'Replay every wallet from the log and compare it with the read models (balances, history entries): exit 1 listing each difference',
+      )
+      .option('--read-store <kind>', 'sqlite | mongodb (env: CAMBIO_READ_STORE)')
+      .option('--mongodb-url <url>', 'MongoDB connection string (env: MONGODB_URL)')
+      .option('--mongodb-database <name>', 'database of the read models (env: MONGODB_DATABASE)'),
+  ).action(async (_options, command: Command) => {
+    const config = configFrom(command);
+    const progress = createProgress('reconciling');
+    const report = await withEventStore(config, async (eventStore) => {
+      const readStore = await openReadStore(config);
+      try {
+        const result = await reconcile(eventStore, readStore, {
+          onProgress: ({ wallets, of }) =>
+            progress.update(BigInt(wallets), BigInt(of), `${wallets} of ${of} wallets`),
+        });
+        await saveReconciliation(readStore, result);
+        return result;
+      } finally {
+        await readStore.close();
+      }
+    });
+    progress.finish();
+    for (const difference of report.differences) {
+      console.log(
+        `DIFFERENCE wallet ${difference.userId} ${difference.kind}: ${difference.detail}`,
+      );
+    }
+    console.log(
+      `reconciled ${report.wallets} wallets (${report.events} events) with the read models at position ${report.position}: ${
+        report.differences.length === 0
+          ? 'no difference'
+          : `${report.differences.length} differences in ${new Set(report.differences.map((d) => d.userId)).size} wallets`
+      }`,
+    );
+    if (report.differences.length > 0) process.exitCode = EXIT_VIOLATION;
+  });
+
 /** `cambio audit ...`: checks an auditor runs against the event log and the read models. */
 export const auditCommand = (configFrom: (command: Command) => Config): Command => {
   const audit = new Command('audit').description('Check the event log and the read models');
   audit.addCommand(verify(configFrom));
+  audit.addCommand(reconcileCommand(configFrom));
   return audit;
 };

@@ -12,6 +12,7 @@ import { Projector } from '../../projections/projector.ts';
 import { projectionStatus } from '../../projections/projection-status.ts';
 import { auditRoutes } from '../../audit/audit-routes.ts';
 import { adminRoutes } from '../../read-api/admin-routes.ts';
+import { loadReconciliation } from '../../audit/reconciliation-record.ts';
 import { ProjectionProgress } from '../../projections/projection-progress.ts';
 import { createReadModelQueries } from '../../projections/queries.ts';
 import { walletReadModels } from '../../projections/wallet-read-models.ts';
@@ -195,8 +196,12 @@ export const startRoles = async (
   if (needs.projector && eventStore && readStore) {
     const [events, reads] = [eventStore, readStore];
     routes.push(
-      ...adminRoutes(async () => [await projectionStatus(events, reads, walletReadModels)]),
+      ...adminRoutes(
+        async () => [await projectionStatus(events, reads, walletReadModels)],
+        () => loadReconciliation(reads),
+      ),
     );
+    metrics.observeReconciliation(() => loadReconciliation(reads).catch(() => null));
   }
   const queries = needs.readApi && readStore ? createReadModelQueries(readStore) : null;
   if (queries) {

@@ -70,8 +70,10 @@ for (const store of STORES) {
         lastName: 'Hopper',
       });
       const auditor = await registerAndLogin(client, cambio.outboxDir, { name: 'Audrey' });
-      const granted = await cli('users', 'grant-role', auditor.mail, 'auditor');
-      expect(granted.code, granted.stderr).to.equal(0);
+      for (const role of ['auditor', 'admin']) {
+        const granted = await cli('users', 'grant-role', auditor.mail, role);
+        expect(granted.code, granted.stderr).to.equal(0);
+      }
       auditorToken = (await login(client, auditor.mail, auditor.password)).token;
       // Three wallet events, with the instant just after each one.
       for (const [path, amount] of [
@@ -280,6 +282,59 @@ for (const store of STORES) {
             await cambio.restart();
           }
         });
+    });
+
+    describe('reconciliation', () => {
+      const metric = async (name: string): Promise<string | undefined> => {
+        const text = (await client.get('/metrics')).text;
+        return new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1];
+      };
+
+      it('replays every wallet and finds the read models equal: exit 0, route and metric', async () => {
+        const run = await cli('audit', 'reconcile');
+        expect(run.code, run.stdout + run.stderr).to.equal(0);
+        expect(run.stdout).to.match(
+          /reconciled \d+ wallets \(\d+ events\) with the read models at position \d+: no difference/,
+        );
+        expect(run.stderr).to.include('reconciling: 100.0%');
+        const last = await audit('/api/admin/reconciliation');
+        expect(last.status, last.text).to.equal(200);
+        expect(last.body).to.deep.include({ ok: true, differences: [], differenceCount: 0 });
+        expect(await metric('cambio_reconciliation_differences')).to.equal('0');
+      });
+
+      it('lists a changed balance and a lost history entry, exits 1, and is clean after a rebuild', async () => {
+        const db = new Database(join(cambio.dataDir, 'read.sqlite'));
+        db.pragma('busy_timeout = 5000');
+        db.prepare(
+          "UPDATE doc_balances_g1 SET doc = json_set(doc, '$.amount', '1000') WHERE id = ?",
+        ).run(`${trader.userId}:USD`);
+        const lost = db
+          .prepare(
+            "SELECT id FROM doc_history_g1 WHERE json_extract(doc, '$.userId') = ? ORDER BY position LIMIT 1",
+          )
+          .get(trader.userId) as { id: string };
+        db.prepare('DELETE FROM doc_history_g1 WHERE id = ?').run(lost.id);
+        db.close();
+
+        const run = await cli('audit', 'reconcile');
+        expect(run.code, run.stdout).to.equal(1);
+        expect(run.stdout).to.include(
+          `DIFFERENCE wallet ${trader.userId} balance: USD: the log says 120, the read model 1000`,
+        );
+        expect(run.stdout).to.include(
+          `DIFFERENCE wallet ${trader.userId} history: event ${lost.id}`,
+        );
+        expect(run.stdout).to.include('2 differences in 1 wallets');
+        const last = await audit('/api/admin/reconciliation');
+        expect(last.body).to.deep.include({ ok: false, differenceCount: 2 });
+        expect(await metric('cambio_reconciliation_differences')).to.equal('2');
+
+        const rebuilt = await cli('projections', 'rebuild');
+        expect(rebuilt.code, rebuilt.stdout + rebuilt.stderr).to.equal(0);
+        const again = await cli('audit', 'reconcile');
+        expect(again.code, again.stdout).to.equal(0);
+      });
     });
   });
 }
