@@ -1,6 +1,9 @@
 import { UnknownPositionError, type EventStore, type RecordedEvent } from '../ports/event-store.ts';
 import { HttpProblem } from '../infra/http/problem.ts';
 import { problemResponses as problems, type RouteSpec } from '../infra/http/route-spec.ts';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { exportEvents } from './event-export.ts';
 import { cutoffOf, pointInTimeProperties, requireKnownPosition } from './point-in-time.ts';
 import { auditWallet } from './wallet-audit-report.ts';
 
@@ -64,6 +67,14 @@ const walletQuery = {
 // A revision is a 64-bit unsigned number on every store; beyond it no stream can reach.
 const MAX_REVISION = 2n ** 63n - 1n;
 
+const exportQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    stream: { type: 'string', minLength: 1, maxLength: 200, description: 'Only this stream' },
+  },
+} as const;
+
 const limitOf = (raw: unknown): number =>
   Math.min(1000, Math.max(1, raw === undefined ? 100 : Number(raw)));
 
@@ -71,7 +82,11 @@ const limitOf = (raw: unknown): number =>
  * Audit replay for auditors (and admins): the global log page by page, one stream, and a
  * wallet re-checked from its events alone. Read-only; served by roles that hold the event store.
  */
-export const auditRoutes = (eventStore: EventStore): RouteSpec[] => [
+export const auditRoutes = (
+  eventStore: EventStore,
+  /** The events as stored (personal data still encrypted): what exports carry. */
+  stored: EventStore = eventStore,
+): RouteSpec[] => [
   {
     method: 'get',
     path: '/api/audit/events',
@@ -161,6 +176,29 @@ export const auditRoutes = (eventStore: EventStore): RouteSpec[] => [
             ? { asOf: { at: cutoff.at } }
             : { asOf: { position: String(cutoff.position) } }),
       });
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/audit/export',
+    operationId: 'auditExport',
+    summary:
+      'The log (or one stream) as NDJSON, one event per line as stored with its hash chain; verifiable without the server',
+    tags: ['audit'],
+    auth: ['auditor', 'admin'],
+    query: exportQuery,
+    responses: {
+      200: { description: 'application/x-ndjson: one event per line, in position order' },
+      ...problems(400, 401, 403),
+    },
+    handle: async (req, res) => {
+      const { stream } = req.query as { stream?: string };
+      res.status(200).type('application/x-ndjson');
+      res.setHeader('Content-Disposition', 'attachment; filename="cambio-events.ndjson"');
+      await pipeline(
+        Readable.from(exportEvents(stored, stream === undefined ? {} : { streamId: stream })),
+        res,
+      );
     },
   },
 ];

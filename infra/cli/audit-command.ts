@@ -1,6 +1,9 @@
 import { Command } from 'commander';
 import type { Logger } from 'pino';
 import { readFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { exportEvents } from '../../audit/event-export.ts';
 import { formatAnchors, parseAnchors, verifyChains } from '../../audit/chain-verification.ts';
 import type { EventStore } from '../../ports/event-store.ts';
 import type { Config } from '../config/settings.ts';
@@ -143,10 +146,38 @@ const reconcileCommand = (configFrom: (command: Command) => Config): Command =>
     if (report.differences.length > 0) process.exitCode = EXIT_VIOLATION;
   });
 
+const exportCommand = (configFrom: (command: Command) => Config): Command =>
+  withEventStoreOptions(
+    new Command('export')
+      .description(
+        'Write the log (or one stream) to stdout as NDJSON, one event per line as stored with its hashes; verify it with scripts/verify-export.mjs',
+      )
+      .option('--stream <id>', 'only this stream'),
+  ).action(async (options: { stream?: string }, command: Command) => {
+    const config = configFrom(command);
+    const progress = createProgress('exporting');
+    let lines = 0;
+    await withEventStore(config, async (store) => {
+      const out = Readable.from(
+        exportEvents(store, {
+          ...(options.stream === undefined ? {} : { streamId: options.stream }),
+          onProgress: ({ events, position, head }) => {
+            lines = events;
+            progress.update(position, head, `${events} events`);
+          },
+        }),
+      );
+      // Respects backpressure: a slow disk or pipe slows the reads instead of filling memory.
+      await pipeline(out, process.stdout, { end: false });
+    });
+    progress.finish(`exported ${lines} events`);
+  });
+
 /** `cambio audit ...`: checks an auditor runs against the event log and the read models. */
 export const auditCommand = (configFrom: (command: Command) => Config): Command => {
   const audit = new Command('audit').description('Check the event log and the read models');
   audit.addCommand(verify(configFrom));
   audit.addCommand(reconcileCommand(configFrom));
+  audit.addCommand(exportCommand(configFrom));
   return audit;
 };

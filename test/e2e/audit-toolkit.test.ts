@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
-import { CambioProcess, runCambio } from '../support/cambio-process.ts';
+import { spawn, spawnSync } from 'node:child_process';
+import { CambioProcess, REPO_ROOT, runCambio } from '../support/cambio-process.ts';
 import {
   httpClient,
   login,
@@ -334,6 +335,94 @@ for (const store of STORES) {
         expect(rebuilt.code, rebuilt.stdout + rebuilt.stderr).to.equal(0);
         const again = await cli('audit', 'reconcile');
         expect(again.code, again.stdout).to.equal(0);
+      });
+    });
+
+    describe('export', () => {
+      const verifyExport = (file: string) =>
+        new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
+          const child = spawn(process.execPath, [
+            join(REPO_ROOT, 'scripts', 'verify-export.mjs'),
+            file,
+          ]);
+          let stdout = '';
+          child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+          child.once('error', reject);
+          child.once('close', (code) => resolve({ code, stdout }));
+        });
+
+      it('exports NDJSON from the CLI and the API that verifies without the server, and not once edited', async () => {
+        const dir = mkdtempSync(join(tmpdir(), 'cambio-export-'));
+        try {
+          const run = await cli('audit', 'export');
+          expect(run.code, run.stderr).to.equal(0);
+          expect(run.stderr).to.match(/exported \d+ events/);
+          const file = join(dir, 'events.ndjson');
+          writeFileSync(file, run.stdout);
+          const lines = run.stdout.trim().split('\n');
+          const wallet = `wallet-${trader.userId}`;
+          const walletLines = lines
+            .map((line) => JSON.parse(line) as JsonRecord)
+            .filter((e) => e.streamId === wallet);
+          expect(walletLines).to.have.length(3);
+          expect(walletLines[2]!.metadata)
+            .to.have.property('hash')
+            .that.matches(/^[0-9a-f]{64}$/);
+
+          const clean = await verifyExport(file);
+          expect(clean.code, clean.stdout).to.equal(0);
+          expect(clean.stdout).to.include(`${lines.length} events in`);
+          expect(clean.stdout).to.include('every chain intact');
+
+          // NDJSON is not one JSON document: read the body as text.
+          const ndjson = (path: string) =>
+            fetch(`${cambio.baseUrl}${path}`, {
+              headers: { authorization: `Bearer ${auditorToken}` },
+            });
+          const api = await ndjson('/api/audit/export');
+          expect(api.status).to.equal(200);
+          expect(api.headers.get('content-type')).to.match(/^application\/x-ndjson/);
+          expect(await api.text()).to.equal(run.stdout);
+          const one = await ndjson(`/api/audit/export?stream=${wallet}`);
+          expect((await one.text()).trim().split('\n')).to.have.length(3);
+          const refused = await client.get<JsonRecord>('/api/audit/export?from=0', {
+            token: auditorToken,
+          });
+          expect(refused.status).to.equal(400);
+          const forbidden = await client.get<JsonRecord>('/api/audit/export', {
+            token: trader.token,
+          });
+          expect(forbidden.status).to.equal(403);
+
+          // One byte of the export: the standalone check names the stream and revision.
+          writeFileSync(file, run.stdout.replace(/"amount":"50"/, '"amount":"70"'));
+          const edited = await verifyExport(file);
+          expect(edited.code, edited.stdout).to.equal(1);
+          expect(edited.stdout).to.include(
+            `BROKEN ${wallet} revision 1: content does not match its hash`,
+          );
+
+          // The one-line recipe of AUDIT.md, where jq is installed.
+          const jq = spawnSync('jq', ['--version']);
+          if (jq.status !== 0) {
+            console.log('      (jq is not installed: the jq recipe of AUDIT.md was not checked)');
+          } else {
+            const line = lines.find((l) => l.includes(wallet))!;
+            const recipe = spawnSync(
+              'sh',
+              [
+                '-c',
+                `jq -cjS '{streamId,id,type,data,metadata:(.metadata|del(.hash))}' | sha256sum`,
+              ],
+              { input: line, encoding: 'utf8' },
+            );
+            expect(recipe.stdout.split(' ')[0]).to.equal(
+              (JSON.parse(line) as { metadata: { hash: string } }).metadata.hash,
+            );
+          }
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
       });
     });
   });
