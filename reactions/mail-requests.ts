@@ -8,6 +8,7 @@ import {
   readStoreCheckpoint,
 } from '../projections/checkpointed-subscriber.ts';
 import { codeFromNonce } from '../commands/user/verification-codes.ts';
+import { ERASED } from '../domain/user/personal-data-erased.ts';
 
 export const MAIL_REQUESTS_CHECKPOINT = 'reaction.mail-requests';
 
@@ -39,6 +40,8 @@ export const mailRequestsReaction = (deps: {
       return null;
     }
     if (Date.parse(expiresAt) <= clock().getTime()) return null;
+    // The person was forgotten before the mail went out: there is no address left to mail.
+    if (mail === ERASED) return null;
     return {
       kind: 'verification',
       eventId: event.id,

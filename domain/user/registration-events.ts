@@ -1,4 +1,5 @@
 import type { DomainEvent } from '../decider.ts';
+import { PERSONAL_DATA_ERASED, type PersonalDataErased } from './personal-data-erased.ts';
 
 // Data shapes are type aliases, not interfaces, so they stay assignable to the event store's
 // JSON object type. Instants are ISO-8601 UTC strings.
@@ -43,7 +44,11 @@ export type VerificationBlocked = DomainEvent<'VerificationBlocked', Verificatio
 export type RegistrationCompleted = DomainEvent<'RegistrationCompleted', RegistrationCompletedData>;
 
 export type RegistrationEvent =
-  VerificationCodeIssued | VerificationFailed | VerificationBlocked | RegistrationCompleted;
+  | VerificationCodeIssued
+  | VerificationFailed
+  | VerificationBlocked
+  | RegistrationCompleted
+  | PersonalDataErased;
 
 export type RegistrationEventType = RegistrationEvent['type'];
 
@@ -52,6 +57,7 @@ export const REGISTRATION_EVENT_TYPES: readonly RegistrationEventType[] = Object
   'VerificationFailed',
   'VerificationBlocked',
   'RegistrationCompleted',
+  PERSONAL_DATA_ERASED,
 ]);
 
 export const isRegistrationEvent = (event: DomainEvent): event is RegistrationEvent =>

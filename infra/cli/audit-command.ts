@@ -8,7 +8,7 @@ import { formatAnchors, parseAnchors, verifyChains } from '../../audit/chain-ver
 import type { EventStore } from '../../ports/event-store.ts';
 import type { Config } from '../config/settings.ts';
 import { createLogger } from '../logging/logger.ts';
-import { openEventStore, openReadStore } from '../process/adapters.ts';
+import { openReadStore, openStoredEventStore } from '../process/adapters.ts';
 import { reconcile } from '../../audit/reconciliation.ts';
 import { saveReconciliation } from '../../audit/reconciliation-record.ts';
 import { createProgress } from './progress.ts';
@@ -34,7 +34,8 @@ const withEventStore = async <T>(
   config: Config,
   use: (store: EventStore) => Promise<T>,
 ): Promise<T> => {
-  const store = await openEventStore(config, cliLogger(config));
+  // The log as stored: chains and exports cover the ciphertext of personal data, no key needed.
+  const store = await openStoredEventStore(config, cliLogger(config));
   try {
     return await use(store);
   } finally {

@@ -11,6 +11,7 @@ import { attachWebSocketServer } from '../../read-api/websocket/websocket-server
 import { Projector } from '../../projections/projector.ts';
 import { projectionStatus } from '../../projections/projection-status.ts';
 import { auditRoutes } from '../../audit/audit-routes.ts';
+import { erasureRoutes } from '../../write-api/erasure-routes.ts';
 import { adminRoutes } from '../../read-api/admin-routes.ts';
 import { loadReconciliation } from '../../audit/reconciliation-record.ts';
 import { ProjectionProgress } from '../../projections/projection-progress.ts';
@@ -41,7 +42,7 @@ import { LatestRates } from '../rates/latest-rates.ts';
 import { meteredBus } from '../bus/metered-bus.ts';
 import { openDeliveryLog } from '../delivery-log/open-delivery-log.ts';
 import { startRateFeed } from '../rates/rate-feed.ts';
-import { openBus, openEventStore, openMailer, openRateSource, openReadStore } from './adapters.ts';
+import { openBus, openEventLog, openMailer, openRateSource, openReadStore } from './adapters.ts';
 import type { Lifecycle } from './lifecycle.ts';
 import { roleNeeds } from './role-needs.ts';
 
@@ -78,8 +79,10 @@ export const startRoles = async (
   };
 
   let eventStore: EventStore | undefined;
+  let eventLog: Awaited<ReturnType<typeof openEventLog>> | undefined;
   if (needs.eventStore) {
-    const store = await openEventStore(config, logger);
+    eventLog = await openEventLog(config, logger);
+    const store = eventLog.events;
     eventStore = store;
     lifecycle.onStop('event store', () => store.close());
     readiness.push({ name: 'event store', check: () => store.ping() });
@@ -192,7 +195,9 @@ export const startRoles = async (
       }),
     );
   }
-  if (eventStore) routes.push(...auditRoutes(eventStore));
+  if (eventLog) routes.push(...auditRoutes(eventLog.events, eventLog.stored));
+  // Under /api/admin: the gateway sends it to the projector, which holds the event store too.
+  if (eventLog) routes.push(...erasureRoutes(eventLog));
   if (needs.projector && eventStore && readStore) {
     const [events, reads] = [eventStore, readStore];
     routes.push(

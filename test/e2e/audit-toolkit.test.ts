@@ -7,10 +7,13 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
 import { expect } from 'chai';
+import { SqliteReadStore } from '../../infra/read-store/sqlite-read-store.ts';
 import { spawn, spawnSync } from 'node:child_process';
 import { CambioProcess, REPO_ROOT, runCambio } from '../support/cambio-process.ts';
 import {
+  eventually,
   httpClient,
   login,
   registerAndLogin,
@@ -423,6 +426,138 @@ for (const store of STORES) {
         } finally {
           rmSync(dir, { recursive: true, force: true });
         }
+      });
+    });
+
+    describe('erasure by crypto-shredding', () => {
+      const allAuditEvents = async (): Promise<string> => {
+        let text = '';
+        for (let after = '0'; ;) {
+          const page = await audit(`/api/audit/events?after=${after}&limit=500`);
+          expect(page.status, page.text).to.equal(200);
+          const events = page.body.events as JsonRecord[];
+          if (events.length === 0) return text;
+          text += page.text;
+          after = page.body.next as string;
+        }
+      };
+      const userDocuments = async (): Promise<string> => {
+        const readStore = new SqliteReadStore({ file: join(cambio.dataDir, 'read.sqlite') });
+        try {
+          const found = [];
+          for (const generation of [1, 2, 3]) {
+            found.push(
+              ...(await readStore
+                .find(`users_g${generation}`, { order: 'asc', limit: 1000 })
+                .catch(() => [])),
+            );
+          }
+          return JSON.stringify(found.map(({ doc }) => doc));
+        } finally {
+          await readStore.close();
+        }
+      };
+
+      it('stores names and addresses encrypted; after forget nothing shows them, and the log still verifies and reconciles', async () => {
+        const person = { name: 'Zelda', lastName: 'Quixotewright' };
+        const forgotten = await registerAndLogin(client, cambio.outboxDir, person);
+        const deposit = await client.post<WalletAnswer>(
+          '/api/user/wallet/deposit',
+          { amount: '10' },
+          { token: forgotten.token },
+        );
+        expect(deposit.status, deposit.text).to.equal(200);
+        const secrets = [forgotten.mail, person.name, person.lastName];
+        const leaks = (text: string) => secrets.filter((secret) => text.includes(secret));
+
+        // At rest, before any erasure: the stored events hold ciphertext only.
+        const before = await cli('audit', 'export');
+        expect(leaks(before.stdout)).to.deep.equal([]);
+        expect(before.stdout).to.match(/"mail":"pd1:/);
+        // Readers with the key see the data.
+        expect(await allAuditEvents()).to.include(forgotten.mail);
+
+        const forget = await cli('users', 'forget', forgotten.mail);
+        expect(forget.code, forget.stdout + forget.stderr).to.equal(0);
+        expect(forget.stdout).to.include(`for account ${forgotten.userId}`);
+
+        const me = await eventually('the profile erased', async () => {
+          const answer = await client.get<JsonRecord>('/api/user/me', { token: forgotten.token });
+          return answer.body.mail === '[erased]' ? answer : undefined;
+        });
+        expect(me.body).to.deep.include({ name: '[erased]', lastName: '[erased]' });
+        expect(leaks(me.text)).to.deep.equal([]);
+        expect(leaks(await allAuditEvents())).to.deep.equal([]);
+        const registration = await audit(
+          `/api/audit/streams/registration-${createHash('sha256').update(forgotten.mail).digest('hex').slice(0, 40)}`,
+        );
+        expect(registration.text).to.include('"mail":"[erased]"');
+        expect(registration.text).to.include('PersonalDataErased');
+        expect(leaks(registration.text)).to.deep.equal([]);
+        const after = await cli('audit', 'export');
+        expect(leaks(after.stdout)).to.deep.equal([]);
+        const api = await fetch(`${cambio.baseUrl}/api/audit/export`, {
+          headers: { authorization: `Bearer ${auditorToken}` },
+        });
+        expect(leaks(await api.text())).to.deep.equal([]);
+        expect(leaks(await userDocuments())).to.deep.equal([]);
+        // A rebuild from the log cannot bring them back either.
+        const rebuilt = await cli('projections', 'rebuild');
+        expect(rebuilt.code, rebuilt.stderr).to.equal(0);
+        expect(leaks(await userDocuments())).to.deep.equal([]);
+
+        // The money stays, and so does every proof.
+        const wallet = await audit(`/api/audit/wallets/${forgotten.userId}`);
+        expect(wallet.body).to.deep.include({ balances: { USD: '10' }, problems: [] });
+        const verify = await cli('audit', 'verify');
+        expect(verify.code, verify.stdout).to.equal(0);
+        const reconcile = await cli('audit', 'reconcile');
+        expect(reconcile.code, reconcile.stdout).to.equal(0);
+
+        // The credentials went with the key; the address stays taken, and nothing fails.
+        const login = await client.post('/api/user/login', {
+          mail: forgotten.mail,
+          password: forgotten.password,
+        });
+        expect(login.status).to.equal(401);
+        const again = await client.post('/api/user/register', {
+          ...person,
+          mail: forgotten.mail,
+          password: 'another password',
+        });
+        expect(again.status, again.text).to.be.oneOf([200, 409]);
+      });
+
+      it('lets an admin erase over HTTP; an unknown address is 404', async () => {
+        const person = await registerAndLogin(client, cambio.outboxDir, {
+          name: 'Yorick',
+          lastName: 'Erasmus',
+        });
+        const erased = await client.post<JsonRecord>(
+          '/api/admin/erasures',
+          { mail: person.mail },
+          { token: auditorToken },
+        );
+        expect(erased.status, erased.text).to.equal(200);
+        expect(erased.body).to.deep.include({ userId: person.userId, erased: true });
+        expect(erased.text).to.not.include(person.mail);
+        const me = await eventually('the profile erased', async () => {
+          const answer = await client.get<JsonRecord>('/api/user/me', { token: person.token });
+          return answer.body.name === '[erased]' ? answer : undefined;
+        });
+        expect(me.text).to.not.include('Yorick');
+        const unknown = await client.post<JsonRecord>(
+          '/api/admin/erasures',
+          { mail: 'nobody-here@example.com' },
+          { token: auditorToken },
+        );
+        expect(unknown.status).to.equal(404);
+        const forbidden = await client.post<JsonRecord>(
+          '/api/admin/erasures',
+          { mail: person.mail },
+          { token: trader.token },
+        );
+        expect(forbidden.status).to.equal(403);
       });
     });
   });
