@@ -26,7 +26,8 @@ export type VerificationBlockedData = {
   until: string;
 };
 
-export type RegistrationCompletedData = {
+/** A completed sign-up: the account exists from here on (named RegistrationCompleted in v1). */
+export type UserRegisteredData = {
   mail: string;
   userId: string;
   name: string;
@@ -41,13 +42,13 @@ export type VerificationCodeIssued = DomainEvent<
 >;
 export type VerificationFailed = DomainEvent<'VerificationFailed', VerificationFailedData>;
 export type VerificationBlocked = DomainEvent<'VerificationBlocked', VerificationBlockedData>;
-export type RegistrationCompleted = DomainEvent<'RegistrationCompleted', RegistrationCompletedData>;
+export type UserRegistered = DomainEvent<'UserRegistered', UserRegisteredData>;
 
 export type RegistrationEvent =
   | VerificationCodeIssued
   | VerificationFailed
   | VerificationBlocked
-  | RegistrationCompleted
+  | UserRegistered
   | PersonalDataErased;
 
 export type RegistrationEventType = RegistrationEvent['type'];
@@ -56,7 +57,7 @@ export const REGISTRATION_EVENT_TYPES: readonly RegistrationEventType[] = Object
   'VerificationCodeIssued',
   'VerificationFailed',
   'VerificationBlocked',
-  'RegistrationCompleted',
+  'UserRegistered',
   PERSONAL_DATA_ERASED,
 ]);
 

@@ -68,7 +68,7 @@ export const evolveRegistration = (
         : state;
     case 'VerificationBlocked':
       return { ...state, code: null, blockedUntil: event.data.until };
-    case 'RegistrationCompleted': {
+    case 'UserRegistered': {
       const { mail, userId, name, lastName, passwordHash, registeredAt } = event.data;
       return {
         ...state,
@@ -225,7 +225,7 @@ const decideVerify = (
   }
 
   return accept({
-    type: 'RegistrationCompleted',
+    type: 'UserRegistered',
     data: {
       mail,
       userId: command.userId,

@@ -59,14 +59,14 @@ const project = (event: RecordedEvent): DocumentWrite[] => {
   if (!decoded) return [];
   const { position } = event;
   switch (decoded.type) {
-    // The registration completes before the account stream is written by a reaction; the
-    // user is visible from the registration on, so a client reading its own write finds it.
-    case 'RegistrationCompleted':
-    case 'UserRegistered': {
+    // The sign-up (registration stream) comes before the account stream is opened; the user
+    // is visible from the sign-up on, so a client reading its own write finds it.
+    case 'UserRegistered':
+    case 'AccountOpened': {
       const { userId, mail, name, lastName, registeredAt } = decoded.data;
       const doc: UserDocument = { userId, mail, name, lastName, registeredAt };
       const writes: DocumentWrite[] = [{ collection: USERS, id: userId, doc, position }];
-      if (decoded.type === 'RegistrationCompleted') {
+      if (decoded.type === 'UserRegistered') {
         writes.push(roleWrite(userId, BASE_ROLE, true, position));
       }
       return writes;

@@ -10,6 +10,10 @@ import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import { SqliteReadStore } from '../../infra/read-store/sqlite-read-store.ts';
+import { SqliteEventStore } from '../../infra/event-store/sqlite-event-store.ts';
+import { EventStoreDbEventStore } from '../../infra/event-store/eventstoredb-event-store.ts';
+import type { EventStore } from '../../ports/event-store.ts';
+import { appendStoredEvents, readStoredEvents } from '../fixtures/stored-events.ts';
 import { spawn, spawnSync } from 'node:child_process';
 import { CambioProcess, REPO_ROOT, runCambio } from '../support/cambio-process.ts';
 import {
@@ -34,11 +38,18 @@ interface StoreUnderTest {
   /** Starts what the store needs and returns the environment that selects it. */
   start(): Promise<Record<string, string>>;
   stop(): Promise<void>;
+  /** The store's adapter itself, as an old deployment (no chain, no encryption) wrote through. */
+  openRaw(dataDir: string): Promise<EventStore>;
 }
 
 let standIn: EventStoreDbStandIn | undefined;
 const STORES: StoreUnderTest[] = [
-  { label: 'SQLite', start: async () => ({}), stop: async () => {} },
+  {
+    label: 'SQLite',
+    start: async () => ({}),
+    stop: async () => {},
+    openRaw: (dataDir) => SqliteEventStore.open({ file: join(dataDir, 'events.sqlite') }),
+  },
   {
     label: `EventStoreDB (${STAND_IN_LABEL})`,
     start: async () => {
@@ -49,6 +60,7 @@ const STORES: StoreUnderTest[] = [
       await standIn?.stop();
       standIn = undefined;
     },
+    openRaw: () => EventStoreDbEventStore.open({ url: standIn!.url }),
   },
 ];
 
@@ -558,6 +570,59 @@ for (const store of STORES) {
           { token: trader.token },
         );
         expect(forbidden.status).to.equal(403);
+      });
+    });
+
+    describe('event names and versions', () => {
+      it('records a sign-up as UserRegistered (schema 2) and reads a version 1 log through the upcaster', async () => {
+        const newcomer = await registerAndLogin(client, cambio.outboxDir, { name: 'Nova' });
+        const signUpStream = `registration-${createHash('sha256').update(newcomer.mail).digest('hex').slice(0, 40)}`;
+        const stream = await audit(`/api/audit/streams/${signUpStream}`);
+        const types = (stream.body.events as { type: string; metadata: JsonRecord }[]).map((e) => [
+          e.type,
+          e.metadata.schemaVersion,
+        ]);
+        expect(types).to.deep.include(['UserRegistered', 2]);
+        expect(types.map(([type]) => type)).to.not.include('RegistrationCompleted');
+
+        // A log written by version 1, appended as that version wrote it.
+        const legacy = readStoredEvents('user-events-v1.ndjson');
+        const raw = await store.openRaw(cambio.dataDir);
+        try {
+          await appendStoredEvents(raw, legacy);
+        } finally {
+          await raw.close();
+        }
+        const userId = legacy.find((line) => line.type === 'RegistrationCompleted')!.data
+          .userId as string;
+        const session = await login(client, 'legacy-ada@example.com', 'old horse battery');
+        expect(session.userId).to.equal(userId);
+        const me = await eventually('the legacy profile', async () => {
+          const answer = await client.get<JsonRecord>('/api/user/me', { token: session.token });
+          return answer.status === 200 ? answer : undefined;
+        });
+        expect(me.body).to.deep.include({
+          name: 'Ada',
+          lastName: 'Legacy',
+          roles: ['user', 'auditor'],
+        });
+        const balance = await client.get<JsonRecord>('/api/user/wallet/balance', {
+          token: session.token,
+        });
+        expect(balance.body).to.deep.equal({ USD: '25.5' });
+
+        // The account stream opened by version 1 takes a new grant on top.
+        const granted = await cli('users', 'grant-role', 'legacy-ada@example.com', 'admin');
+        expect(granted.code, granted.stderr).to.equal(0);
+        expect(granted.stdout).to.include('user, auditor, admin');
+        const verify = await cli('audit', 'verify');
+        expect(verify.code, verify.stdout).to.equal(0);
+        expect(verify.stdout).to.include(
+          `legacy user-${userId}: 3 events written before the hash chain (sealed`,
+        );
+        expect(verify.stdout).to.include(
+          `legacy wallet-${userId}: 1 events written before the hash chain (not sealed yet)`,
+        );
       });
     });
   });

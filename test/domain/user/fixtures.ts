@@ -1,5 +1,5 @@
 import type {
-  RegistrationCompleted,
+  UserRegistered,
   RequestCode,
   VerificationBlocked,
   VerificationCodeIssued,
@@ -63,8 +63,8 @@ export const blocked = (untilSeconds: number): VerificationBlocked => ({
   data: { mail: MAIL, until: at(untilSeconds) },
 });
 
-export const completed = (seconds: number): RegistrationCompleted => ({
-  type: 'RegistrationCompleted',
+export const completed = (seconds: number): UserRegistered => ({
+  type: 'UserRegistered',
   data: {
     mail: MAIL,
     userId: 'user-1',
