@@ -27,16 +27,24 @@ export class SqlitePersonalDataKeys implements PersonalDataKeys {
   }
 
   async keyFor(subject: string): Promise<SubjectKey> {
+    const found = this.#select(subject);
+    if (found !== undefined) return found;
     // INSERT OR IGNORE then SELECT: of two racing creators, both read the one that landed.
     this.#db
       .prepare(
         'INSERT OR IGNORE INTO personal_data_keys (subject, key_id, key, created_at) VALUES (?, ?, ?, ?)',
       )
       .run(subject, randomUUID(), randomBytes(32), new Date().toISOString());
+    const created = this.#select(subject);
+    if (created === undefined) throw new Error(`no key for ${subject} after creating one`);
+    return created;
+  }
+
+  #select(subject: string): SubjectKey | undefined {
     const row = this.#db
       .prepare('SELECT key_id, key FROM personal_data_keys WHERE subject = ?')
-      .get(subject) as { key_id: string; key: Buffer };
-    return { keyId: row.key_id, key: row.key };
+      .get(subject) as { key_id: string; key: Buffer } | undefined;
+    return row === undefined ? undefined : { keyId: row.key_id, key: row.key };
   }
 
   async find(keyId: string): Promise<Buffer | null> {
