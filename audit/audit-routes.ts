@@ -1,6 +1,11 @@
-import type { EventStore, RecordedEvent } from '../ports/event-store.ts';
+import { UnknownPositionError, type EventStore, type RecordedEvent } from '../ports/event-store.ts';
+import { HttpProblem } from '../infra/http/problem.ts';
 import { problemResponses as problems, type RouteSpec } from '../infra/http/route-spec.ts';
 import { positionParam } from '../infra/http/position-param.ts';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { exportEvents } from './event-export.ts';
+import { cutoffOf, pointInTimeProperties, requireKnownPosition } from './point-in-time.ts';
 import { auditWallet } from './wallet-audit-report.ts';
 
 /** Secrets recorded for login that an audit has no business reading. */
@@ -76,6 +81,21 @@ const streamQuery = {
   },
 } as const;
 
+const walletQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: pointInTimeProperties,
+} as const;
+
+// A revision is a 64-bit unsigned number on every store; beyond it no stream can reach.
+const exportQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    stream: { type: 'string', minLength: 1, maxLength: 200, description: 'Only this stream' },
+  },
+} as const;
+
 const limitOf = (raw: unknown): number =>
   Math.min(1000, Math.max(1, raw === undefined ? 100 : Number(raw)));
 
@@ -83,7 +103,11 @@ const limitOf = (raw: unknown): number =>
  * Audit replay for auditors (and admins): the global log page by page, one stream, and a
  * wallet re-checked from its events alone. Read-only; served by roles that hold the event store.
  */
-export const auditRoutes = (eventStore: EventStore): RouteSpec[] => [
+export const auditRoutes = (
+  eventStore: EventStore,
+  /** The events as stored (personal data still encrypted): what exports carry. */
+  stored: EventStore = eventStore,
+): RouteSpec[] => [
   {
     method: 'get',
     path: '/api/audit/events',
@@ -101,10 +125,21 @@ export const auditRoutes = (eventStore: EventStore): RouteSpec[] => [
     },
     handle: async (req, res) => {
       const query = req.query as { after?: string; limit?: string };
-      const events = await eventStore.readAll({
-        after: positionParam(query.after, 'after'),
-        maxCount: limitOf(query.limit),
-      });
+      const after =
+        query.after === undefined
+          ? 0n
+          : await requireKnownPosition(eventStore, 'after', query.after);
+      const events = await eventStore
+        .readAll({ after, maxCount: limitOf(query.limit) })
+        .catch((error: unknown) => {
+          if (!(error instanceof UnknownPositionError)) throw error;
+          throw new HttpProblem(
+            400,
+            'position_unknown',
+            `after ${after} is not the position of an event; continue from a "next" this API gave.`,
+            { field: 'after' },
+          );
+        });
       const last = events[events.length - 1];
       res.json({
         events: events.map(eventView),
@@ -137,9 +172,11 @@ export const auditRoutes = (eventStore: EventStore): RouteSpec[] => [
     method: 'get',
     path: '/api/audit/wallets/:userId',
     operationId: 'auditWallet',
-    summary: 'Replay a wallet from its events and check every amount, rate and balance',
+    summary:
+      'Replay a wallet from its events and check every amount, rate and balance; with `at` or `position`, the wallet as it stood then',
     tags: ['audit'],
     auth: ['auditor', 'admin'],
+    query: walletQuery,
     responses: {
       200: {
         description: 'Replayed balances and any discrepancy found',
@@ -150,10 +187,42 @@ export const auditRoutes = (eventStore: EventStore): RouteSpec[] => [
           problems: [],
         },
       },
-      ...problems(401, 403),
+      ...problems(400, 401, 403),
     },
     handle: async (req, res) => {
-      res.json(await auditWallet(eventStore, String(req.params.userId)));
+      const cutoff = await cutoffOf(eventStore, req.query as { at?: string; position?: string });
+      const report = await auditWallet(eventStore, String(req.params.userId), cutoff);
+      res.json({
+        ...report,
+        ...(cutoff === null
+          ? {}
+          : 'at' in cutoff
+            ? { asOf: { at: cutoff.at } }
+            : { asOf: { position: String(cutoff.position) } }),
+      });
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/audit/export',
+    operationId: 'auditExport',
+    summary:
+      'The log (or one stream) as NDJSON, one event per line as stored with its hash chain; verifiable without the server',
+    tags: ['audit'],
+    auth: ['auditor', 'admin'],
+    query: exportQuery,
+    responses: {
+      200: { description: 'application/x-ndjson: one event per line, in position order' },
+      ...problems(400, 401, 403),
+    },
+    handle: async (req, res) => {
+      const { stream } = req.query as { stream?: string };
+      res.status(200).type('application/x-ndjson');
+      res.setHeader('Content-Disposition', 'attachment; filename="cambio-events.ndjson"');
+      await pipeline(
+        Readable.from(exportEvents(stored, stream === undefined ? {} : { streamId: stream })),
+        res,
+      );
     },
   },
 ];

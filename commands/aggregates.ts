@@ -1,7 +1,6 @@
-import type { DomainEvent } from '../domain/decider.ts';
 import {
+  decodeUserDomainEvent,
   registrationDecider,
-  upcastUserEvent,
   USER_EVENT_SCHEMA_VERSION,
 } from '../domain/user/index.ts';
 import type {
@@ -60,9 +59,8 @@ export const registrationAggregateFor = (
   decider: registrationDecider(policy),
   schemaVersion: USER_EVENT_SCHEMA_VERSION,
   upcast: (type, data, schemaVersion) => {
-    const event: DomainEvent = { type, data };
-    if (!isRegistrationEvent(event)) return null;
-    return upcastUserEvent(event, schemaVersion) as RegistrationEvent;
+    const event = decodeUserDomainEvent({ type, data }, schemaVersion);
+    return event !== null && isRegistrationEvent(event) ? event : null;
   },
 });
 
@@ -96,9 +94,8 @@ export const userAggregate: Aggregate<UserCommand, UserState, UserEvent> = {
   decider: userDecider,
   schemaVersion: USER_EVENT_SCHEMA_VERSION,
   upcast: (type, data, schemaVersion) => {
-    const event: DomainEvent = { type, data };
-    if (!isUserEvent(event)) return null;
-    return upcastUserEvent(event, schemaVersion) as UserEvent;
+    const event = decodeUserDomainEvent({ type, data }, schemaVersion);
+    return event !== null && isUserEvent(event) ? event : null;
   },
 };
 

@@ -79,6 +79,17 @@ export class WrongExpectedRevisionError extends Error {
   }
 }
 
+/**
+ * Thrown (rejected) by `readAll` when `after` is neither 0n nor a position this store handed
+ * out, on stores whose positions are not contiguous (EventStoreDB reads from a record only).
+ */
+export class UnknownPositionError extends Error {
+  override readonly name = 'UnknownPositionError';
+  constructor(readonly position: bigint) {
+    super(`position ${position} is not the position of an event in this log`);
+  }
+}
+
 export interface ReadStreamOptions {
   /** First revision to return (inclusive); default 0. */
   fromRevision?: bigint;

@@ -9,6 +9,7 @@ import {
 } from '../projections/checkpointed-subscriber.ts';
 import { codeFromNonce } from '../commands/user/verification-codes.ts';
 import { inEventSpan } from '../projections/event-spans.ts';
+import { ERASED } from '../domain/user/personal-data-erased.ts';
 
 export const MAIL_REQUESTS_CHECKPOINT = 'reaction.mail-requests';
 
@@ -33,7 +34,12 @@ export const mailRequestsReaction = (deps: {
     deps.logger?.error({ eventId: event.id, type: event.type }, 'mail event lacks a field');
     return null;
   };
+  // The person was forgotten before the mail went out: there is no address left to mail.
   const requestFor = (event: RecordedEvent): MailRequest | null => {
+    const request = requestOf(event);
+    return request === null || request.to === ERASED ? null : request;
+  };
+  const requestOf = (event: RecordedEvent): MailRequest | null => {
     const { data } = event;
     switch (event.type) {
       case 'VerificationCodeIssued': {

@@ -1,8 +1,13 @@
-import type { RouteSpec } from '../infra/http/route-spec.ts';
+import { HttpProblem } from '../infra/http/problem.ts';
+import { problemResponses, type RouteSpec } from '../infra/http/route-spec.ts';
+import type { ReconciliationRecord } from '../audit/reconciliation-record.ts';
 import { projectionStatusJson, type ProjectionStatus } from '../projections/projection-status.ts';
 
 /** Admin views of the projections: position, head, lag, generation and any rebuild in progress. */
-export const adminRoutes = (statuses: () => Promise<ProjectionStatus[]>): RouteSpec[] => [
+export const adminRoutes = (
+  statuses: () => Promise<ProjectionStatus[]>,
+  lastReconciliation?: () => Promise<ReconciliationRecord | null>,
+): RouteSpec[] => [
   {
     method: 'get',
     path: '/api/admin/projections',
@@ -34,4 +39,32 @@ export const adminRoutes = (statuses: () => Promise<ProjectionStatus[]>): RouteS
       res.json({ projections: view });
     },
   },
+  ...(lastReconciliation === undefined
+    ? []
+    : [
+        {
+          method: 'get',
+          path: '/api/admin/reconciliation',
+          operationId: 'lastReconciliation',
+          summary:
+            'The result of the last `cambio audit reconcile`: wallets replayed from the log against the read models',
+          tags: ['admin'],
+          auth: ['admin'],
+          responses: {
+            200: { description: 'When it ran, up to which position, and every difference found' },
+            ...problemResponses(401, 403, 404),
+          },
+          handle: async (_req, res) => {
+            const last = await lastReconciliation();
+            if (last === null) {
+              throw new HttpProblem(
+                404,
+                'no_reconciliation',
+                'No reconciliation has run yet; run `cambio audit reconcile`.',
+              );
+            }
+            res.json(last);
+          },
+        } satisfies RouteSpec,
+      ]),
 ];

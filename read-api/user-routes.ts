@@ -5,6 +5,10 @@ import { problemResponses as problems, type RouteSpec } from '../infra/http/rout
 import { MAX_HISTORY_LIMIT, type ReadModelQueries } from '../projections/queries.ts';
 import { currencies } from '../domain/money/index.ts';
 import { HISTORY_TYPES, type HistoryType } from '../projections/read-models/history.ts';
+import type { EventStore } from '../ports/event-store.ts';
+import { cutoffOf, pointInTimeProperties } from '../audit/point-in-time.ts';
+import { auditWallet } from '../audit/wallet-audit-report.ts';
+import { sortedBalances } from '../projections/read-models/balances.ts';
 
 const balancesSchema = {
   type: 'object',
@@ -51,8 +55,18 @@ const minPositionOnly = {
   properties: { minPosition: historyQuery.properties.minPosition },
 } as const;
 
-/** The caller's own profile, balances and history; the user id only ever comes from the token. */
-export const userReadRoutes = (queries: ReadModelQueries): RouteSpec[] => [
+const balanceQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { minPosition: historyQuery.properties.minPosition, ...pointInTimeProperties },
+} as const;
+
+/**
+ * The caller's own profile, balances and history; the user id only ever comes from the token.
+ * With the event store at hand, the balance also answers `at` / `position` by replaying the
+ * caller's wallet from its events.
+ */
+export const userReadRoutes = (queries: ReadModelQueries, eventStore?: EventStore): RouteSpec[] => [
   {
     method: 'get',
     path: '/api/user/me',
@@ -92,27 +106,42 @@ export const userReadRoutes = (queries: ReadModelQueries): RouteSpec[] => [
     method: 'get',
     path: '/api/user/wallet/balance',
     operationId: 'balance',
-    summary: "Every balance of the caller's wallet, decimal strings by currency",
+    summary:
+      "Every balance of the caller's wallet, decimal strings by currency; with `at` or `position`, as it stood then (replayed from the events)",
     tags: ['wallet'],
     auth: true,
-    query: minPositionOnly,
+    query: balanceQuery,
     readYourWrites: true,
     conditional: 'read',
     responses: {
       200: { description: 'Balances', schema: balancesSchema },
       304: { description: 'Not modified: the wallet is still the version If-None-Match named' },
-      ...problems(401, 503),
+      ...problems(400, 401, 501, 503),
     },
     handle: async (req, res) => {
-      const wallet = await queries.getWallet(principalOf(req).userId);
-      if (wallet.etag !== undefined) {
-        res.setHeader('ETag', wallet.etag);
-        if (noneMatch(req, wallet.etag)) {
-          res.status(304).end();
-          return;
+      const query = req.query as { at?: string; position?: string };
+      const { userId } = principalOf(req);
+      if (query.at === undefined && query.position === undefined) {
+        const wallet = await queries.getWallet(userId);
+        if (wallet.etag !== undefined) {
+          res.setHeader('ETag', wallet.etag);
+          if (noneMatch(req, wallet.etag)) {
+            res.status(304).end();
+            return;
+          }
         }
+        res.json(wallet.balances);
+        return;
       }
-      res.json(wallet.balances);
+      if (eventStore === undefined) {
+        throw new HttpProblem(
+          501,
+          'point_in_time_unavailable',
+          'This server has no event store to replay from; ask a write-api server.',
+        );
+      }
+      const report = await auditWallet(eventStore, userId, await cutoffOf(eventStore, query));
+      res.json(sortedBalances(report.balances));
     },
   },
   {

@@ -2,6 +2,7 @@
 export * from './constant-time-equal.ts';
 export * from './instant.ts';
 export * from './mail.ts';
+export * from './personal-data-erased.ts';
 export * from './registration.ts';
 export * from './registration-commands.ts';
 export * from './registration-errors.ts';

@@ -1,4 +1,5 @@
 import type { DomainEvent } from '../decider.ts';
+import { PERSONAL_DATA_ERASED, type PersonalDataErased } from './personal-data-erased.ts';
 
 // Data shapes are type aliases, not interfaces, so they stay assignable to the event store's
 // JSON object type. Instants are ISO-8601 UTC strings.
@@ -39,7 +40,8 @@ export type VerificationBlockedData = {
   until: string;
 };
 
-export type RegistrationCompletedData = {
+/** A completed sign-up: the account exists from here on (named RegistrationCompleted in v1). */
+export type UserRegisteredData = {
   mail: string;
   userId: string;
   name: string;
@@ -54,15 +56,16 @@ export type VerificationCodeIssued = DomainEvent<
 >;
 export type VerificationFailed = DomainEvent<'VerificationFailed', VerificationFailedData>;
 export type VerificationBlocked = DomainEvent<'VerificationBlocked', VerificationBlockedData>;
-export type RegistrationCompleted = DomainEvent<'RegistrationCompleted', RegistrationCompletedData>;
+export type UserRegistered = DomainEvent<'UserRegistered', UserRegisteredData>;
 export type RegistrationAttempted = DomainEvent<'RegistrationAttempted', RegistrationAttemptedData>;
 
 export type RegistrationEvent =
   | VerificationCodeIssued
   | VerificationFailed
   | VerificationBlocked
-  | RegistrationCompleted
-  | RegistrationAttempted;
+  | UserRegistered
+  | RegistrationAttempted
+  | PersonalDataErased;
 
 export type RegistrationEventType = RegistrationEvent['type'];
 
@@ -70,8 +73,9 @@ export const REGISTRATION_EVENT_TYPES: readonly RegistrationEventType[] = Object
   'VerificationCodeIssued',
   'VerificationFailed',
   'VerificationBlocked',
-  'RegistrationCompleted',
+  'UserRegistered',
   'RegistrationAttempted',
+  PERSONAL_DATA_ERASED,
 ]);
 
 export const isRegistrationEvent = (event: DomainEvent): event is RegistrationEvent =>

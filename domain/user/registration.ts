@@ -3,6 +3,7 @@ import type { Decider, Decision } from '../decider.ts';
 import { constantTimeEqual } from './constant-time-equal.ts';
 import { addSeconds, canonicalInstant, parseInstant, secondsUntil } from './instant.ts';
 import { tryNormalizeMail } from './mail.ts';
+import { ERASED, PERSONAL_DATA_ERASED } from './personal-data-erased.ts';
 import {
   nameInvalid,
   resendTooSoon,
@@ -81,7 +82,7 @@ export const evolveRegistration = (
     }
     case 'VerificationBlocked':
       return { ...state, code: null, blockedUntil: event.data.until };
-    case 'RegistrationCompleted': {
+    case 'UserRegistered': {
       const { mail, userId, name, lastName, passwordHash, registeredAt } = event.data;
       return {
         ...state,
@@ -90,6 +91,19 @@ export const evolveRegistration = (
         registered: { userId, name, lastName, passwordHash, registeredAt },
       };
     }
+    case PERSONAL_DATA_ERASED:
+      // What decrypting the stream now gives; a cached state must not keep the plaintext.
+      return {
+        ...state,
+        mail: state.mail === null ? null : ERASED,
+        code: null,
+        registered: state.registered && {
+          ...state.registered,
+          name: ERASED,
+          lastName: ERASED,
+          passwordHash: ERASED,
+        },
+      };
   }
 };
 
@@ -107,7 +121,8 @@ const requireInternal = (command: RegistrationCommand, fields: readonly string[]
 
 /** The stream key is derived from the address; a different address on it means a caller bug. */
 const assertSameAddress = (state: RegistrationState, mail: string): void => {
-  if (state.mail !== null && state.mail !== mail) {
+  // An erased address reads as ERASED: the stream is still the one of this address.
+  if (state.mail !== null && state.mail !== mail && state.mail !== ERASED) {
     throw new Error('registration stream holds a different address than the command');
   }
 };
@@ -248,7 +263,7 @@ const decideVerify = (
   }
 
   return accept({
-    type: 'RegistrationCompleted',
+    type: 'UserRegistered',
     data: {
       mail,
       userId: command.userId,

@@ -1,7 +1,7 @@
-import type { RegistrationCompletedData } from './registration-events.ts';
+import type { UserRegisteredData } from './registration-events.ts';
 import type { Role } from './roles.ts';
 
-/** Opens the account stream; made from a RegistrationCompleted (see registerUserFrom). */
+/** Opens the account stream; made from a UserRegistered (see registerUserFrom). */
 export type RegisterUser = {
   type: 'RegisterUser';
   userId: string;
@@ -33,7 +33,7 @@ export type RevokeRole = {
 export type UserCommand = RegisterUser | GrantRole | RevokeRole;
 
 export const registerUserFrom = (
-  completed: RegistrationCompletedData,
+  completed: UserRegisteredData,
   extraRoles: Role[] = [],
 ): RegisterUser => ({
   type: 'RegisterUser',

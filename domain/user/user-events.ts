@@ -4,7 +4,7 @@ import type { Role } from './roles.ts';
 // The account stream `user-<userId>`. It carries no password hash: the account's read models
 // are built from it, and a secret has no business in them. Login reads the registration stream.
 
-export type UserRegisteredData = {
+export type AccountOpenedData = {
   userId: string;
   mail: string;
   name: string;
@@ -27,15 +27,15 @@ export type RoleRevokedData = {
   revokedAt: string;
 };
 
-export type UserRegistered = DomainEvent<'UserRegistered', UserRegisteredData>;
+export type AccountOpened = DomainEvent<'AccountOpened', AccountOpenedData>;
 export type RoleGranted = DomainEvent<'RoleGranted', RoleGrantedData>;
 export type RoleRevoked = DomainEvent<'RoleRevoked', RoleRevokedData>;
 
-export type UserEvent = UserRegistered | RoleGranted | RoleRevoked;
+export type UserEvent = AccountOpened | RoleGranted | RoleRevoked;
 export type UserEventType = UserEvent['type'];
 
 export const USER_EVENT_TYPES: readonly UserEventType[] = Object.freeze([
-  'UserRegistered',
+  'AccountOpened',
   'RoleGranted',
   'RoleRevoked',
 ]);

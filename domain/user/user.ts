@@ -15,7 +15,7 @@ export const userStreamId = (userId: string): string => {
 };
 
 export type UserState = {
-  /** null until UserRegistered. */
+  /** null until AccountOpened. */
   profile: {
     userId: string;
     mail: string;
@@ -30,7 +30,7 @@ export const initialUserState = (): UserState => ({ profile: null, roles: [] });
 
 export const evolveUser = (state: UserState, event: UserEvent): UserState => {
   switch (event.type) {
-    case 'UserRegistered':
+    case 'AccountOpened':
       return { ...state, profile: { ...event.data } };
     case 'RoleGranted':
       return state.roles.includes(event.data.role)
@@ -71,7 +71,7 @@ const decideRegisterUser = (command: RegisterUser, state: UserState): Decision<U
     const same = (Object.keys(profile) as (keyof typeof profile)[]).every(
       (key) => state.profile?.[key] === profile[key],
     );
-    // A reaction re-delivering the same RegistrationCompleted must change nothing.
+    // A reaction re-delivering the same UserRegistered must change nothing.
     if (same) return accept();
     return reject(
       new DomainError('conflict', 'user_exists', 'this user id is already taken', {
@@ -84,7 +84,7 @@ const decideRegisterUser = (command: RegisterUser, state: UserState): Decision<U
   if (bad !== undefined) return reject(roleInvalid(bad));
   const roles = [...new Set<Role>([BASE_ROLE, ...extra])];
   return accept<UserEvent>(
-    { type: 'UserRegistered', data: profile },
+    { type: 'AccountOpened', data: profile },
     ...roles.map((role): UserEvent => ({
       type: 'RoleGranted',
       data: { userId: command.userId, role, grantedBy: 'system', grantedAt: registeredAt },

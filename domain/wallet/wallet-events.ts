@@ -220,6 +220,8 @@ export const upcastWalletEvent = (
   data: object,
   schemaVersion: number,
 ): WalletEvent | null => {
+  // Versions are per aggregate: another aggregate's event at its own version is not ours.
+  if (!isWalletEventType(type)) return null;
   if (!Number.isSafeInteger(schemaVersion) || schemaVersion < 1) {
     throw new RangeError(`${type}: invalid schema version ${String(schemaVersion)}`);
   }
@@ -228,7 +230,6 @@ export const upcastWalletEvent = (
       `${type}: schema version ${schemaVersion} is newer than ${WALLET_EVENT_SCHEMA_VERSION}`,
     );
   }
-  if (!isWalletEventType(type)) return null;
   // Version 1 data is stored exactly as decided.
   return { type, data } as WalletEvent;
 };

@@ -5,7 +5,10 @@ import { grantRole } from '../../commands/user/grant-role.ts';
 import { revokeRole } from '../../commands/user/revoke-role.ts';
 import { BASE_ROLE, ROLES, type Role } from '../../domain/user/roles.ts';
 import { createLogger } from '../logging/logger.ts';
-import { openEventStore } from '../process/adapters.ts';
+import { openEventLog, openEventStore } from '../process/adapters.ts';
+import { forgetPerson } from '../../commands/user/forget-person.ts';
+import { DomainError } from '../../domain/errors.ts';
+import { ERASED } from '../../domain/user/personal-data-erased.ts';
 import type { Config } from '../config/settings.ts';
 import { requireEventStore } from './operator-error.ts';
 
@@ -46,7 +49,7 @@ const roleCommand = (name: string, description: string): Command =>
       'data directory of the embedded event store (env: CAMBIO_DATA_DIR; default: ./data)',
     );
 
-/** `cambio users grant-role|revoke-role <mail> <role>`: how operators make auditors and admins. */
+/** `cambio users grant-role|revoke-role <mail> <role>` and `cambio users forget <mail>`. */
 export const usersCommand = (configFrom: (command: Command) => Config): Command => {
   const users = new Command('users').description('Manage accounts');
   users.addCommand(
@@ -75,5 +78,38 @@ export const usersCommand = (configFrom: (command: Command) => Config): Command 
       );
     }),
   );
+  users
+    .command('forget')
+    .description(
+      "Erase a person's personal data (crypto-shredding): destroy their key, so their name and address read as erased everywhere; balances and the hash chain stay intact",
+    )
+    .argument('<mail>')
+    .option('--data-dir <dir>', 'data directory of the embedded stores (env: CAMBIO_DATA_DIR)')
+    .action(async (mail: string, _options, command: Command) => {
+      const config = configFrom(command);
+      requireEventStore(config);
+      const logger = createLogger({ level: 'warn', role: 'cli' });
+      const log = await openEventLog(config, logger);
+      try {
+        const id = randomUUID();
+        const result = await forgetPerson(log, mail, {
+          actor: 'operator',
+          correlationId: id,
+          causationId: id,
+          now: new Date(),
+        });
+        console.log(
+          result.erased
+            ? `erased: ${result.keyIds.length} key(s) destroyed${result.userId ? ` for account ${result.userId}` : ''}; name and address now read as ${ERASED}`
+            : 'already erased: no key was left to destroy',
+        );
+      } catch (error) {
+        if (!(error instanceof DomainError) || error.kind !== 'not_found') throw error;
+        console.error(`cambio: ${error.message}`);
+        process.exitCode = 3;
+      } finally {
+        await log.events.close();
+      }
+    });
   return users;
 };

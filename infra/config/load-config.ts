@@ -27,6 +27,19 @@ const checkCombination = (config: Config, sources: Record<string, string>): void
       `nats when the role is ${config.role}: separate processes only meet over NATS`,
     );
   }
+  // Every process that reads or writes events must decrypt with the same keys; a SQLite key
+  // file is one process's (or one host's) unless the event store is that host's file too.
+  const opensEvents = config.role === 'write-api' || config.role === 'projector';
+  if (opensEvents && config.keyStore === 'sqlite' && config.eventStore !== 'sqlite') {
+    const keyStore = SETTINGS.find((setting) => setting.key === 'keyStore');
+    if (keyStore === undefined) throw new Error('the key store setting is missing');
+    throw new ConfigError(
+      keyStore,
+      config.keyStore,
+      sources.keyStore ?? 'default',
+      `mongodb when the role is ${config.role} on a shared event store (${config.eventStore}): every process must read personal data with the same keys`,
+    );
+  }
 };
 
 /**

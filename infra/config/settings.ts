@@ -21,6 +21,7 @@ export interface Config {
   readStore: 'sqlite' | 'mongodb';
   mongodbUrl: string;
   mongodbDatabase: string;
+  keyStore: 'sqlite' | 'mongodb';
   bus: 'in-process' | 'nats';
   natsUrl: string;
   mail: 'file' | 'smtp';
@@ -282,6 +283,17 @@ export const SETTINGS: readonly Setting[] = [
     default: 'cambio',
     allowed: 'a database name',
     parse: nonEmpty,
+  },
+  {
+    key: 'keyStore',
+    env: 'CAMBIO_KEY_STORE',
+    flag: '--key-store',
+    arg: '<kind>',
+    description:
+      'Where the per-person keys that encrypt personal data in events live (never in the event store): a SQLite file under the data directory, or the `personal_data_keys` collection of the MongoDB database, shared by every process that writes or reads events.',
+    default: 'sqlite',
+    allowed: 'sqlite | mongodb',
+    parse: oneOf('sqlite', 'mongodb'),
   },
   {
     key: 'bus',

@@ -61,6 +61,7 @@ import {
 } from '@eventstore/db-client';
 import type { Logger } from 'pino';
 import {
+  UnknownPositionError,
   WrongExpectedRevisionError,
   type AppendResult,
   type EventMetadata,
@@ -130,6 +131,14 @@ const unavailableOr = (error: unknown, operation: string): unknown =>
   isConnectionError(error)
     ? new EventStoreUnavailableError(`${operation}: ${messageOf(error)}`, { cause: error })
     : error;
+
+/** gRPC status 3: what the server answers a read from a position that is not a record's. */
+const GRPC_INVALID_ARGUMENT = 3;
+const isInvalidArgument = (error: unknown): boolean =>
+  error instanceof Error &&
+  isCommandError(error) &&
+  (error.type === ErrorType.INVALID_ARGUMENT ||
+    (error as { code?: unknown }).code === GRPC_INVALID_ARGUMENT);
 
 const isPlainObject = (value: unknown): value is JsonObject =>
   typeof value === 'object' &&
@@ -347,6 +356,9 @@ export class EventStoreDbEventStore implements EventStore {
         if (page.length < pageSize) return found;
       }
     } catch (error) {
+      if (isInvalidArgument(error)) {
+        throw new UnknownPositionError(after);
+      }
       throw unavailableOr(error, 'read $all');
     }
   }

@@ -6,6 +6,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  */
 export const createMetrics = () => {
   const registry = new Registry();
+  // Where the last reconciliation's result is read from at each scrape (roles with a read store).
+  let lastReconciliation: ReconciliationSource | undefined;
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
   return {
@@ -76,7 +78,31 @@ export const createMetrics = () => {
       labelNames: ['outcome'] as const,
       registers,
     }),
+    reconciliationDifferences: new Gauge({
+      name: 'cambio_reconciliation_differences',
+      help: 'Differences between the log and the read models found by the last reconciliation (absent before the first)',
+      registers,
+      async collect() {
+        const last = await lastReconciliation?.();
+        if (last) this.set(last.differenceCount);
+      },
+    }),
+    reconciliationFinished: new Gauge({
+      name: 'cambio_reconciliation_last_run_timestamp_seconds',
+      help: 'When the last reconciliation finished (Unix time)',
+      registers,
+      async collect() {
+        const last = await lastReconciliation?.();
+        if (last) this.set(Date.parse(last.finishedAt) / 1000);
+      },
+    }),
+    /** Makes the reconciliation gauges report what `source` reads. */
+    observeReconciliation(source: ReconciliationSource) {
+      lastReconciliation = source;
+    },
   };
 };
+
+type ReconciliationSource = () => Promise<{ differenceCount: number; finishedAt: string } | null>;
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,6 +1,11 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config/settings.ts';
+import { chainedEventStore } from '../../commands/chained-event-store.ts';
+import { personalDataEventStore } from '../../commands/personal-data-event-store.ts';
+import type { PersonalDataKeys } from '../../ports/personal-data-keys.ts';
+import { SqlitePersonalDataKeys } from '../personal-data-keys/sqlite-personal-data-keys.ts';
+import { MongoPersonalDataKeys } from '../personal-data-keys/mongo-personal-data-keys.ts';
 import type { Bus } from '../../ports/bus.ts';
 import type { EventStore } from '../../ports/event-store.ts';
 import type { ReadStore } from '../../ports/read-store.ts';
@@ -27,10 +32,43 @@ import { connectNatsKvLease } from '../lease/nats-kv-lease.ts';
 export const embeddedFiles = (dataDir: string) => ({
   eventStore: join(dataDir, 'events.sqlite'),
   readStore: join(dataDir, 'read.sqlite'),
+  keys: join(dataDir, 'keys.sqlite'),
 });
 
+/**
+ * The event log as every role and command uses it: the configured adapter behind the hash
+ * chain (so every append on every store is chained), behind crypto-shredding (so personal
+ * fields are stored encrypted, chained as stored, and read back decrypted or as erased).
+ * `stored` is the same log without decryption, for exports and chain checks; closing `events`
+ * closes everything.
+ */
+export const openEventLog = async (
+  config: Config,
+  logger: Logger,
+): Promise<{
+  events: ReturnType<typeof personalDataEventStore>;
+  stored: EventStore;
+  keys: PersonalDataKeys;
+}> => {
+  const stored = await openStoredEventStore(config, logger);
+  const keys = openPersonalDataKeys(config);
+  return { events: personalDataEventStore(stored, keys), stored, keys };
+};
+
+export const openEventStore = async (config: Config, logger: Logger): Promise<EventStore> =>
+  (await openEventLog(config, logger)).events;
+
+/** The log as stored (personal data encrypted), chained on append; needs no key. */
+export const openStoredEventStore = async (config: Config, logger: Logger): Promise<EventStore> =>
+  chainedEventStore(await openEventStoreAdapter(config, logger));
+
+export const openPersonalDataKeys = (config: Config): PersonalDataKeys =>
+  config.keyStore === 'mongodb'
+    ? new MongoPersonalDataKeys({ url: config.mongodbUrl, database: config.mongodbDatabase })
+    : new SqlitePersonalDataKeys({ file: embeddedFiles(config.dataDir).keys });
+
 /** The adapter each port gets, chosen by configuration. */
-export const openEventStore = (config: Config, logger: Logger): Promise<EventStore> => {
+const openEventStoreAdapter = (config: Config, logger: Logger): Promise<EventStore> => {
   const storeLogger = logger.child({ component: 'event-store' });
   switch (config.eventStore) {
     case 'postgres':

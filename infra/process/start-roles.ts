@@ -12,11 +12,13 @@ import { attachWebSocketServer } from '../../read-api/websocket/websocket-server
 import { Projector } from '../../projections/projector.ts';
 import { projectionStatus } from '../../projections/projection-status.ts';
 import { auditRoutes } from '../../audit/audit-routes.ts';
+import { erasureRoutes } from '../../write-api/erasure-routes.ts';
 import { adminRoutes } from '../../read-api/admin-routes.ts';
 import { findConsoleBundle } from '../../read-api/console-bundle.ts';
 import { consoleRouter } from '../../read-api/console-router.ts';
 import { parkedMailRoutes } from '../../read-api/parked-mail-routes.ts';
 import type { ParkedMail } from '../../ports/parked-mail.ts';
+import { loadReconciliation } from '../../audit/reconciliation-record.ts';
 import { ProjectionProgress } from '../../projections/projection-progress.ts';
 import { createReadModelQueries } from '../../projections/queries.ts';
 import { walletReadModels } from '../../projections/wallet-read-models.ts';
@@ -77,7 +79,7 @@ import { startRateFeed } from '../rates/rate-feed.ts';
 import { ratesReadiness, waitForFirstRates } from '../rates/first-rates.ts';
 import {
   openBus,
-  openEventStore,
+  openEventLog,
   openLease,
   openMailer,
   openRateSource,
@@ -133,8 +135,10 @@ export const startRoles = async (
   };
 
   let eventStore: EventStore | undefined;
+  let eventLog: Awaited<ReturnType<typeof openEventLog>> | undefined;
   if (needs.eventStore) {
-    const store = tracedEventStore(await openEventStore(config, logger));
+    eventLog = await openEventLog(config, logger);
+    const store = tracedEventStore(eventLog.events);
     eventStore = store;
     lifecycle.onStop('event store', () => store.close());
     readiness.push({ name: 'event store', check: () => store.ping() });
@@ -395,13 +399,19 @@ export const startRoles = async (
       }),
     );
   }
-  if (eventStore) routes.push(...auditRoutes(eventStore));
+  if (eventStore && eventLog) routes.push(...auditRoutes(eventStore, eventLog.stored));
   if (parkedMail) routes.push(...parkedMailRoutes(parkedMail));
+  // Under /api/admin: the gateway sends it to the projector, which holds the event store too.
+  if (eventLog) routes.push(...erasureRoutes(eventLog));
   if (needs.projector && eventStore && readStore) {
     const [events, reads] = [eventStore, readStore];
     routes.push(
-      ...adminRoutes(async () => [await projectionStatus(events, reads, walletReadModels)]),
+      ...adminRoutes(
+        async () => [await projectionStatus(events, reads, walletReadModels)],
+        () => loadReconciliation(reads),
+      ),
     );
+    metrics.observeReconciliation(() => loadReconciliation(reads).catch(() => null));
   }
   if (config.profiling === 'on') {
     routes.push(
@@ -410,7 +420,7 @@ export const startRoles = async (
   }
   const queries = needs.readApi && readStore ? createReadModelQueries(readStore) : null;
   if (queries) {
-    routes.push(...userReadRoutes(queries), ...transferReadRoutes(queries));
+    routes.push(...userReadRoutes(queries, eventStore), ...transferReadRoutes(queries));
     if (latestRates) routes.push(...exchangeRatesRoutes(latestRates));
   }
 

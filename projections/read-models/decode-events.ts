@@ -1,10 +1,5 @@
 import type { RecordedEvent } from '../../ports/event-store.ts';
-import {
-  isRegistrationEvent,
-  isUserEvent,
-  upcastUserEvent,
-  type UserDomainEvent,
-} from '../../domain/user/index.ts';
+import { decodeUserDomainEvent, type UserDomainEvent } from '../../domain/user/index.ts';
 import { upcastWalletEvent, type WalletEvent } from '../../domain/wallet/wallet-events.ts';
 
 // Read models see events through the domain's upcasters, so an old stored shape is projected
@@ -18,8 +13,5 @@ export const decodeWalletEvent = (event: RecordedEvent): WalletEvent | null =>
   upcastWalletEvent(event.type, event.data, schemaVersionOf(event));
 
 /** The registration or account event in its current shape, or null for any other event. */
-export const decodeUserEvent = (event: RecordedEvent): UserDomainEvent | null => {
-  const candidate = { type: event.type, data: event.data };
-  if (!isRegistrationEvent(candidate) && !isUserEvent(candidate)) return null;
-  return upcastUserEvent(candidate, schemaVersionOf(event));
-};
+export const decodeUserEvent = (event: RecordedEvent): UserDomainEvent | null =>
+  decodeUserDomainEvent({ type: event.type, data: event.data }, schemaVersionOf(event));

@@ -1,6 +1,11 @@
 import type { RecordedEvent } from '../../ports/event-store.ts';
 import type { DocumentWrite } from '../../ports/read-store.ts';
 import { BASE_ROLE, type Role } from '../../domain/user/roles.ts';
+import {
+  ERASED,
+  PERSONAL_DATA_ERASED,
+  type PersonalDataErasedData,
+} from '../../domain/user/personal-data-erased.ts';
 import type { ReadModel } from '../read-model.ts';
 import { decodeUserEvent } from './decode-events.ts';
 
@@ -34,19 +39,34 @@ const roleWrite = (userId: string, role: Role, granted: boolean, position: bigin
   return { collection: USER_ROLES, id: userRoleId(userId, role), doc, position };
 };
 
+/** An erased person's profile: the account stays, with nothing left that names them. */
+const erasedProfile = (event: RecordedEvent): DocumentWrite[] => {
+  const { userId, registeredAt } = event.data as Partial<PersonalDataErasedData>;
+  if (typeof userId !== 'string') return [];
+  const doc: UserDocument = {
+    userId,
+    mail: ERASED,
+    name: ERASED,
+    lastName: ERASED,
+    registeredAt: registeredAt ?? ERASED,
+  };
+  return [{ collection: USERS, id: userId, doc, position: event.position }];
+};
+
 const project = (event: RecordedEvent): DocumentWrite[] => {
+  if (event.type === PERSONAL_DATA_ERASED) return erasedProfile(event);
   const decoded = decodeUserEvent(event);
   if (!decoded) return [];
   const { position } = event;
   switch (decoded.type) {
-    // The registration completes before the account stream is written by a reaction; the
-    // user is visible from the registration on, so a client reading its own write finds it.
-    case 'RegistrationCompleted':
-    case 'UserRegistered': {
+    // The sign-up (registration stream) comes before the account stream is opened; the user
+    // is visible from the sign-up on, so a client reading its own write finds it.
+    case 'UserRegistered':
+    case 'AccountOpened': {
       const { userId, mail, name, lastName, registeredAt } = decoded.data;
       const doc: UserDocument = { userId, mail, name, lastName, registeredAt };
       const writes: DocumentWrite[] = [{ collection: USERS, id: userId, doc, position }];
-      if (decoded.type === 'RegistrationCompleted') {
+      if (decoded.type === 'UserRegistered') {
         writes.push(roleWrite(userId, BASE_ROLE, true, position));
       }
       return writes;

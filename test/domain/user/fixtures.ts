@@ -1,5 +1,5 @@
 import type {
-  RegistrationCompleted,
+  UserRegistered,
   RequestCode,
   VerificationBlocked,
   VerificationCodeIssued,
@@ -68,8 +68,8 @@ export const blocked = (untilSeconds: number): VerificationBlocked => ({
   data: { mail: MAIL, until: at(untilSeconds) },
 });
 
-export const completed = (seconds: number): RegistrationCompleted => ({
-  type: 'RegistrationCompleted',
+export const completed = (seconds: number): UserRegistered => ({
+  type: 'UserRegistered',
   data: {
     mail: MAIL,
     userId: 'user-1',

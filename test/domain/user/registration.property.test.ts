@@ -72,7 +72,7 @@ describe('registration decider under random sessions', () => {
             expect(error?.code).to.equal('verification_expired');
           } else if (hash === live.hash) {
             expect(error).to.equal(undefined);
-            expect(types).to.deep.equal(['RegistrationCompleted']);
+            expect(types).to.deep.equal(['UserRegistered']);
             registered = true;
           } else {
             wrong += 1;
@@ -89,9 +89,7 @@ describe('registration decider under random sessions', () => {
           }
           if (error) {
             expect(
-              types.every(
-                (type) => type !== 'VerificationCodeIssued' && type !== 'RegistrationCompleted',
-              ),
+              types.every((type) => type !== 'VerificationCodeIssued' && type !== 'UserRegistered'),
             ).to.equal(true);
           }
 

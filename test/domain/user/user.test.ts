@@ -11,14 +11,14 @@ import type {
   RoleGranted,
   RoleRevoked,
   UserCommand,
-  UserRegistered,
+  AccountOpened,
 } from '../../../domain/user/index.ts';
 import { at, completed } from './fixtures.ts';
 
 const spec = deciderSpec(userDecider);
 
-const registered: UserRegistered = {
-  type: 'UserRegistered',
+const registered: AccountOpened = {
+  type: 'AccountOpened',
   data: {
     userId: 'user-1',
     mail: 'alice@example.com',

@@ -44,6 +44,17 @@ describe('configuration', () => {
     });
   });
 
+  it('refuses a per-process key file for roles sharing a server event store', () => {
+    const shared = {
+      CAMBIO_ROLE: 'projector',
+      CAMBIO_BUS: 'nats',
+      CAMBIO_EVENT_STORE: 'eventstoredb',
+    };
+    expect(() => loadConfig(shared)).to.throw(ConfigError, /CAMBIO_KEY_STORE.*mongodb/);
+    expect(loadConfig({ ...shared, CAMBIO_KEY_STORE: 'mongodb' }).keyStore).to.equal('mongodb');
+    expect(loadConfig({ CAMBIO_EVENT_STORE: 'eventstoredb' }).keyStore).to.equal('sqlite');
+  });
+
   for (const [env, value] of [
     ['PORT', 'abc'],
     ['PORT', '70000'],

@@ -163,10 +163,17 @@ export class EventStoreDbStandIn {
         callback: grpc.sendUnaryData<unknown>,
       ) => this.append(call, callback),
       read: (call: grpc.ServerWritableStream<ReadReqMessage, ReadRespMessage>) => {
+        // A status error ends the call on both sides; destroy() alone leaves the client
+        // waiting for a status that never comes.
         this.read(call).catch((error: unknown) => {
-          if (error instanceof CallError)
-            call.destroy(Object.assign(error, { details: error.message }));
-          else call.destroy(error instanceof Error ? error : new Error(String(error)));
+          const failure =
+            error instanceof CallError
+              ? error
+              : new CallError(
+                  grpc.status.INTERNAL,
+                  error instanceof Error ? error.message : String(error),
+                );
+          call.emit('error', { code: failure.code, details: failure.message });
         });
       },
     });
