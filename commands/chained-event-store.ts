@@ -118,6 +118,9 @@ export const chainedEventStore = (store: EventStore): EventStore => {
   };
 
   return {
+    // Kept when the adapter has one: the command handler skips catch-up reads by it. A change
+    // the token reports is a change to the stream, so the chain heads stay right as they are.
+    ...(store.streamChangeToken ? { streamChangeToken: store.streamChangeToken.bind(store) } : {}),
     append,
     readStream: (streamId, options) => store.readStream(streamId, options),
     readAll: (options) => store.readAll(options),

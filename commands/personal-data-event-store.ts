@@ -88,6 +88,8 @@ export const personalDataEventStore = (
 
   return {
     forgetKeys,
+    // Kept when the store has one: the command handler skips catch-up reads by it.
+    ...(store.streamChangeToken ? { streamChangeToken: store.streamChangeToken.bind(store) } : {}),
     append: async (streamId, events, appendOptions) =>
       store.append(streamId, await Promise.all(events.map(encrypt)), appendOptions),
     readStream: async (streamId, readOptions) =>
