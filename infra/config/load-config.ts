@@ -29,6 +29,9 @@ const checkCombination = (config: Config, sources: Record<string, string>): void
   }
   // Every process that reads or writes events must decrypt with the same keys; a SQLite key
   // file is one process's (or one host's) unless the event store is that host's file too.
+  // Only the split roles are refused: they exist to run as several processes on one store.
+  // Role `all` on a server store may be the only process (then its own key file is enough);
+  // several `all` processes on one server store need a shared key store too (README).
   const opensEvents = config.role === 'write-api' || config.role === 'projector';
   if (opensEvents && config.keyStore === 'sqlite' && config.eventStore !== 'sqlite') {
     const keyStore = SETTINGS.find((setting) => setting.key === 'keyStore');
@@ -37,7 +40,7 @@ const checkCombination = (config: Config, sources: Record<string, string>): void
       keyStore,
       config.keyStore,
       sources.keyStore ?? 'default',
-      `mongodb when the role is ${config.role} on a shared event store (${config.eventStore}): every process must read personal data with the same keys`,
+      `mongodb or postgres when the role is ${config.role} on a shared event store (${config.eventStore}): every process must read personal data with the same keys`,
     );
   }
 };

@@ -21,7 +21,7 @@ export interface Config {
   readStore: 'sqlite' | 'mongodb';
   mongodbUrl: string;
   mongodbDatabase: string;
-  keyStore: 'sqlite' | 'mongodb';
+  keyStore: 'sqlite' | 'mongodb' | 'postgres';
   bus: 'in-process' | 'nats';
   natsUrl: string;
   mail: 'file' | 'smtp';
@@ -290,10 +290,10 @@ export const SETTINGS: readonly Setting[] = [
     flag: '--key-store',
     arg: '<kind>',
     description:
-      'Where the per-person keys that encrypt personal data in events live (never in the event store): a SQLite file under the data directory, or the `personal_data_keys` collection of the MongoDB database, shared by every process that writes or reads events.',
-    default: 'sqlite',
-    allowed: 'sqlite | mongodb',
-    parse: oneOf('sqlite', 'mongodb'),
+      'Where the per-person keys that encrypt personal data in events live (never in the event log): a SQLite file under the data directory (one process or host), or, shared by every process that writes or reads events, the `personal_data_keys` collection of the MongoDB database or the `personal_data_keys` table of the PostgreSQL database at POSTGRES_URL. Default: postgres when CAMBIO_EVENT_STORE is postgres, else sqlite.',
+    default: (raw) => (raw.eventStore === 'postgres' ? 'postgres' : 'sqlite'),
+    allowed: 'sqlite | mongodb | postgres',
+    parse: oneOf('sqlite', 'mongodb', 'postgres'),
   },
   {
     key: 'bus',

@@ -6,6 +6,7 @@ import { personalDataEventStore } from '../../commands/personal-data-event-store
 import type { PersonalDataKeys } from '../../ports/personal-data-keys.ts';
 import { SqlitePersonalDataKeys } from '../personal-data-keys/sqlite-personal-data-keys.ts';
 import { MongoPersonalDataKeys } from '../personal-data-keys/mongo-personal-data-keys.ts';
+import { PostgresPersonalDataKeys } from '../personal-data-keys/postgres-personal-data-keys.ts';
 import type { Bus } from '../../ports/bus.ts';
 import type { EventStore } from '../../ports/event-store.ts';
 import type { ReadStore } from '../../ports/read-store.ts';
@@ -51,7 +52,7 @@ export const openEventLog = async (
   keys: PersonalDataKeys;
 }> => {
   const stored = await openStoredEventStore(config, logger);
-  const keys = openPersonalDataKeys(config);
+  const keys = openPersonalDataKeys(config, logger);
   return { events: personalDataEventStore(stored, keys), stored, keys };
 };
 
@@ -62,10 +63,22 @@ export const openEventStore = async (config: Config, logger: Logger): Promise<Ev
 export const openStoredEventStore = async (config: Config, logger: Logger): Promise<EventStore> =>
   chainedEventStore(await openEventStoreAdapter(config, logger));
 
-export const openPersonalDataKeys = (config: Config): PersonalDataKeys =>
-  config.keyStore === 'mongodb'
-    ? new MongoPersonalDataKeys({ url: config.mongodbUrl, database: config.mongodbDatabase })
-    : new SqlitePersonalDataKeys({ file: embeddedFiles(config.dataDir).keys });
+export const openPersonalDataKeys = (config: Config, logger?: Logger): PersonalDataKeys => {
+  switch (config.keyStore) {
+    case 'mongodb':
+      return new MongoPersonalDataKeys({
+        url: config.mongodbUrl,
+        database: config.mongodbDatabase,
+      });
+    case 'postgres':
+      return new PostgresPersonalDataKeys({
+        url: config.postgresUrl,
+        ...(logger ? { logger: logger.child({ component: 'personal-data-keys' }) } : {}),
+      });
+    case 'sqlite':
+      return new SqlitePersonalDataKeys({ file: embeddedFiles(config.dataDir).keys });
+  }
+};
 
 /** The adapter each port gets, chosen by configuration. */
 const openEventStoreAdapter = (config: Config, logger: Logger): Promise<EventStore> => {

@@ -52,7 +52,26 @@ describe('configuration', () => {
     };
     expect(() => loadConfig(shared)).to.throw(ConfigError, /CAMBIO_KEY_STORE.*mongodb/);
     expect(loadConfig({ ...shared, CAMBIO_KEY_STORE: 'mongodb' }).keyStore).to.equal('mongodb');
+    expect(loadConfig({ ...shared, CAMBIO_KEY_STORE: 'postgres' }).keyStore).to.equal('postgres');
+    expect(() =>
+      loadConfig({ ...shared, CAMBIO_ROLE: 'write-api', CAMBIO_KEY_STORE: 'sqlite' }),
+    ).to.throw(ConfigError, /CAMBIO_KEY_STORE.*mongodb or postgres.*write-api/);
+    // One process on a server store may keep its keys in its own file.
     expect(loadConfig({ CAMBIO_EVENT_STORE: 'eventstoredb' }).keyStore).to.equal('sqlite');
+    // The read-api reads the read models only: it holds no key.
+    expect(loadConfig({ ...shared, CAMBIO_ROLE: 'read-api' }).keyStore).to.equal('sqlite');
+  });
+
+  it('keeps the keys in the PostgreSQL database when the events are there', () => {
+    expect(loadConfig({ CAMBIO_EVENT_STORE: 'postgres' }).keyStore).to.equal('postgres');
+    const split = { CAMBIO_ROLE: 'projector', CAMBIO_BUS: 'nats', CAMBIO_EVENT_STORE: 'postgres' };
+    expect(loadConfig(split).keyStore).to.equal('postgres');
+    expect(loadConfig({ ...split, CAMBIO_KEY_STORE: 'mongodb' }).keyStore).to.equal('mongodb');
+    expect(() => loadConfig({ ...split, CAMBIO_KEY_STORE: 'sqlite' })).to.throw(
+      ConfigError,
+      /CAMBIO_KEY_STORE/,
+    );
+    expect(loadConfig({}).keyStore).to.equal('sqlite');
   });
 
   for (const [env, value] of [
