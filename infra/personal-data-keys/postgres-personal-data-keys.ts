@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { PersonalDataKeys, SubjectKey } from '../../ports/personal-data-keys.ts';
 
 // Any constant shared by every Cambio process, distinct from the event store's migration lock.
-const CREATE_LOCK = 0x63616d6b657973; // "camkeys"
+const CREATE_LOCK = 0x63616d6b6579; // "camkey"
 
 /**
  * Personal-data keys in a `personal_data_keys` table of a PostgreSQL database (the one the
