@@ -30,7 +30,9 @@ export const requireKnownPosition = async (
   field: string,
   raw: string,
 ): Promise<bigint> => {
-  const position = positionParam(raw, field);
+  // Any run of digits is a position, however large: past the head it is out of range (below);
+  // anything else is not a position at all.
+  const position = /^\d+$/.test(raw) ? BigInt(raw) : positionParam(raw, field);
   const head = await eventStore.headPosition();
   if (position > head) {
     throw new HttpProblem(

@@ -15,6 +15,8 @@ const OTHERS_BY_TYPE: Record<string, readonly string[]> = {
   // Transfers: the recipient's address on the sender's stream, and the reverse.
   TransferSent: ['to'],
   TransferReceived: ['fromMail'],
+  TransferCompleted: ['to'],
+  TransferRefunded: ['to'],
 };
 
 export interface PersonalField {

@@ -41,6 +41,14 @@ describe('personal data fields', () => {
     expect(personalFieldsOf('TransferSent', { to: 'bob@example.com' })).to.deep.equal([
       { field: 'to', owner: 'bob@example.com' },
     ]);
+    for (const type of ['TransferCompleted', 'TransferRefunded']) {
+      expect(personalFieldsOf(type, { to: 'bob@example.com', userId: 'u-1' })).to.deep.equal([
+        { field: 'to', owner: 'bob@example.com' },
+      ]);
+    }
+    expect(personalFieldsOf('TransferReceived', { fromMail: 'ada@example.com' })).to.deep.equal([
+      { field: 'fromMail', owner: 'ada@example.com' },
+    ]);
     expect(
       personalFieldsOf('UserRegistered', { mail: '[erased]', name: '[erased]' }),
     ).to.deep.equal([]);
