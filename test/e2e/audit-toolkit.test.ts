@@ -7,6 +7,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import { SqliteReadStore } from '../../infra/read-store/sqlite-read-store.ts';
@@ -269,6 +270,28 @@ for (const store of STORES) {
             rmSync(copy, { recursive: true, force: true });
             await cambio.restart();
           }
+        } else if (postgres !== undefined) {
+          // An UPDATE in place, as someone with write access to the database could make.
+          const db = new pg.Client({ connectionString: postgres.url });
+          await db.connect();
+          const edit = (amount: string) =>
+            db.query(
+              `UPDATE events SET data = jsonb_set(data, '{amount}', to_jsonb($3::text))
+                WHERE stream_id = $1 AND revision = $2`,
+              [wallet, 1, amount],
+            );
+          try {
+            expect((await edit('70')).rowCount).to.equal(1);
+            const run = await cli('audit', 'verify');
+            expect(run.code, run.stdout + run.stderr).to.equal(1);
+            expect(run.stdout).to.include(
+              `BROKEN ${wallet} revision 1: its content does not match`,
+            );
+          } finally {
+            await edit('50');
+            await db.end();
+          }
+          expect((await cli('audit', 'verify')).code).to.equal(0);
         } else {
           // The stand-in keeps its records in memory: flip one byte of the stored data.
           const log = standIn!.log;
