@@ -212,7 +212,11 @@ export const auditRoutes = (
     auth: ['auditor', 'admin'],
     query: exportQuery,
     responses: {
-      200: { description: 'application/x-ndjson: one event per line, in position order' },
+      200: {
+        description: 'application/x-ndjson: one event per line, in position order',
+        contentType: 'application/x-ndjson',
+        example: EVENT_EXAMPLE,
+      },
       ...problems(400, 401, 403),
     },
     handle: async (req, res) => {

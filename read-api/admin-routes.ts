@@ -51,7 +51,19 @@ export const adminRoutes = (
           tags: ['admin'],
           auth: ['admin'],
           responses: {
-            200: { description: 'When it ran, up to which position, and every difference found' },
+            200: {
+              description: 'When it ran, up to which position, and every difference found',
+              example: {
+                position: '1042',
+                wallets: 12,
+                events: 380,
+                differences: [],
+                startedAt: '2026-01-05T10:00:00.000Z',
+                finishedAt: '2026-01-05T10:00:02.000Z',
+                ok: true,
+                differenceCount: 0,
+              },
+            },
             ...problemResponses(401, 403, 404),
           },
           handle: async (_req, res) => {

@@ -27,7 +27,16 @@ export const erasureRoutes = (deps: ForgetDeps): RouteSpec[] => [
     auth: ['admin'],
     body: forgetBody,
     responses: {
-      200: { description: 'The account concerned, the keys destroyed and when' },
+      200: {
+        description: 'The account concerned, the keys destroyed and when',
+        example: {
+          userId: '6f1c2b9e-8d4a-4e1f-a3b2-1c9d8e7f6a5b',
+          registeredAt: '2026-01-05T10:00:00.000Z',
+          keyIds: ['0b9d3f7e-1c2a-4e5f-8a6b-7c8d9e0f1a2b'],
+          erasedAt: '2026-02-01T09:30:00.000Z',
+          erased: true,
+        },
+      },
       ...problems(400, 401, 403, 404),
     },
     handle: async (req, res) => {

@@ -32,7 +32,16 @@ export interface RouteSpec {
    */
   conditional?: 'read' | 'command';
   /** Success and problem answers; `example` where the schema has none (OpenAPI only). */
-  responses: Record<number, { description: string; schema?: SchemaObject; example?: unknown }>;
+  responses: Record<
+    number,
+    {
+      description: string;
+      schema?: SchemaObject;
+      example?: unknown;
+      /** Of a success that is not JSON (application/json when absent). */
+      contentType?: string;
+    }
+  >;
   handle: (req: Request, res: Response) => Promise<void> | void;
 }
 

@@ -205,7 +205,7 @@ const operation = (route: RouteSpec): OperationObject => {
           }
         : example !== undefined
           ? {
-              'application/json': {
+              [response.contentType ?? 'application/json']: {
                 ...(response.schema ? { schema: response.schema } : {}),
                 example,
               },
