@@ -171,12 +171,12 @@ describe('e2e: request limits', function () {
   });
 
   describe('the request deadline', function () {
-    /** RegistrationCompleted events recorded under `key`, read from the event store file. */
+    /** UserRegistered events (completed sign-ups) recorded under `key`, read from the event store file. */
     const completedUnder = (dataDir: string, key: string): { userId: string }[] => {
       const db = new Database(join(dataDir, 'events.sqlite'), { readonly: true });
       try {
         const rows = db
-          .prepare("SELECT data, metadata FROM events WHERE type = 'RegistrationCompleted'")
+          .prepare("SELECT data, metadata FROM events WHERE type = 'UserRegistered'")
           .all() as { data: string; metadata: string }[];
         return rows
           .filter((row) => (JSON.parse(row.metadata) as JsonRecord).idempotencyKey === key)
