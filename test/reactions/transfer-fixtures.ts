@@ -36,7 +36,7 @@ export const openTransferWorld = async () => {
       [
         {
           id: randomUUID(),
-          type: 'RegistrationCompleted',
+          type: 'UserRegistered',
           data: {
             mail: normalized,
             userId,
