@@ -86,9 +86,9 @@ describe('distributed deployment: every role its own process', function () {
     console.log(
       `      accepted by write-api #1/#2: ${result.acceptedBy.join('/')}; refused ${JSON.stringify(result.refused)}`,
     );
+    // Each replica gets half the requests; with commands batched per stream one replica may
+    // drain the whole balance before the other decides, so only the total is fixed.
     expect(result.acceptedBy[0] + result.acceptedBy[1]).to.equal(100);
-    expect(result.acceptedBy[0]).to.be.greaterThan(0);
-    expect(result.acceptedBy[1]).to.be.greaterThan(0);
     // Every other one is refused: for lack of money, or (rarely) after losing the race too often.
     for (const refusal of Object.keys(result.refused)) {
       expect(refusal).to.be.oneOf(['422 insufficient_funds', '409 concurrent_modification']);
